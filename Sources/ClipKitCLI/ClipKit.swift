@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+
+/// The `clipkit` command: a root with one subcommand per file.
+@main
+struct ClipKit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clipkit",
+        abstract: "Probe, verify, audit, extract frames from and join AI-generated video clips.",
+        discussion: """
+            Exit codes: 0 ok; 1 a checked property failed (verify/audit found a problem); \
+            2 usage error; 3 an input could not be read.
+            Machine-readable output goes to stdout, progress and logs to stderr.
+            """,
+        subcommands: [ProbeCommand.self, FrameCommand.self, VerifyCommand.self]
+    )
+
+    /// Runs the command, mapping argument errors to exit code 2 (swift-argument-parser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            // Anything swift-argument-parser rejects (bad flag, bad value, validation) is a usage error.
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// The documented exit codes.
+enum ExitStatus: Int32 {
+    case ok = 0
+    /// A checked property failed: verify or audit found a problem.
+    case checkFailed = 1
+    /// Wrong arguments.
+    case usage = 2
+    /// An input could not be read (missing, empty, not media, truncated, no video).
+    case inputUnreadable = 3
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+}
+
+/// A failure the CLI reports in one line on stderr before exiting with `status`.
+struct CLIFailure: Error, CustomStringConvertible {
+    var status: ExitStatus
+    var description: String
+
+    init(_ status: ExitStatus, _ description: String) {
+        self.status = status
+        self.description = description
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning a `CLIFailure` into its message on stderr and its exit code.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let failure as CLIFailure {
+            Stderr.print("clipkit: \(failure.description)")
+            throw failure.status.exitCode
+        }
+    }
+}
+
+enum Stderr {
+    static func print(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Machine-readable output on stdout.
+enum Stdout {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+enum JSONOutput {
+    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Left-aligned columns separated by two spaces.
+enum TextTable {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A progress line on stderr ("probed 120/500, ETA 3s"), redrawn in place and throttled.
+final class ProgressLine: @unchecked Sendable {
+    private let label: String
+    private let total: Int
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let lock = NSLock()
+    private let interactive = isatty(2) != 0
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = total
+    }
+
+    func update(_ done: Int) {
+        lock.withLock {
+            let now = Date()
+            guard done == total || now.timeIntervalSince(lastDraw) > 0.2 else { return }
+            lastDraw = now
+            let elapsed = now.timeIntervalSince(start)
+            let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+            let line = "\(label) \(done)/\(total), ETA \(Int(eta.rounded()))s"
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

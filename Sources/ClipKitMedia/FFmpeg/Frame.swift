@@ -1,0 +1,53 @@
+import CFFmpeg
+
+/// Owns one AVFrame (av_frame_alloc / av_frame_free).
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init() {
+        guard let f = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+        pointer = f
+    }
+
+    /// A new frame referencing the same buffers (av_frame_ref).
+    func clone() -> Frame {
+        let copy = Frame()
+        guard av_frame_ref(copy.pointer, pointer) >= 0 else { fatalError("av_frame_ref: out of memory") }
+        return copy
+    }
+
+    deinit {
+        var f: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&f)
+    }
+
+    var width: Int { Int(pointer.pointee.width) }
+    var height: Int { Int(pointer.pointee.height) }
+    var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
+    /// The presentation time the decoder settled on (pts, or a guess when the stream lacks one).
+    var timestamp: Int64 { pointer.pointee.best_effort_timestamp }
+
+    /// AVFrame.data as the C array of plane pointers the C API takes (Swift imports it as a tuple).
+    var planes: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?> {
+        UnsafeMutableRawPointer(pointer).advanced(by: MemoryLayout<AVFrame>.offset(of: \AVFrame.data)!)
+            .assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self)
+    }
+
+    /// AVFrame.linesize as a C array: bytes per row of each plane.
+    var strides: UnsafeMutablePointer<Int32> {
+        UnsafeMutableRawPointer(pointer).advanced(by: MemoryLayout<AVFrame>.offset(of: \AVFrame.linesize)!)
+            .assumingMemoryBound(to: Int32.self)
+    }
+
+    /// Allocates buffers for a picture of this size and format (av_frame_get_buffer).
+    static func picture(width: Int, height: Int, format: AVPixelFormat) -> Frame {
+        let frame = Frame()
+        frame.pointer.pointee.width = Int32(width)
+        frame.pointer.pointee.height = Int32(height)
+        frame.pointer.pointee.format = format.rawValue
+        guard av_frame_get_buffer(frame.pointer, 0) >= 0 else { fatalError("av_frame_get_buffer: out of memory") }
+        return frame
+    }
+
+    func unref() { av_frame_unref(pointer) }
+}

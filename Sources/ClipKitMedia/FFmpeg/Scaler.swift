@@ -1,0 +1,62 @@
+import CFFmpeg
+
+/// Owns one SwsContext (sws_getContext / sws_freeContext): converts pictures between pixel formats
+/// and sizes with explicit colour matrices and ranges.
+final class Scaler {
+    let context: OpaquePointer
+    let output: (width: Int, height: Int, format: AVPixelFormat)
+
+    /// - Parameters:
+    ///   - sourceMatrix / targetMatrix: swscale colour-space ids (SWS_CS_ITU709, SWS_CS_ITU601, …).
+    ///   - sourceFullRange / targetFullRange: JPEG (0–255) rather than video (16–235) levels.
+    init(from source: (width: Int, height: Int, format: AVPixelFormat), sourceMatrix: Int32, sourceFullRange: Bool,
+         to target: (width: Int, height: Int, format: AVPixelFormat), targetMatrix: Int32 = SWS_CS_DEFAULT,
+         targetFullRange: Bool, flags: Int32 = SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP) {
+        guard let ctx = sws_getContext(Int32(source.width), Int32(source.height), Scaler.plainFormat(source.format),
+                                       Int32(target.width), Int32(target.height), Scaler.plainFormat(target.format),
+                                       flags, nil, nil, nil)
+        else { fatalError("sws_getContext: unsupported conversion \(source) → \(target)") }
+        context = ctx
+        output = target
+        let yuvToRGB = sws_getCoefficients(sourceMatrix), rgbToYUV = sws_getCoefficients(targetMatrix)
+        sws_setColorspaceDetails(ctx, yuvToRGB, sourceFullRange ? 1 : 0, rgbToYUV, targetFullRange ? 1 : 0, 0, 1 << 16, 1 << 16)
+    }
+
+    deinit { sws_freeContext(context) }
+
+    /// Converts `source` into a new frame of the output size and format (sws_scale_frame).
+    func convert(_ source: Frame) -> Frame {
+        let target = Frame.picture(width: output.width, height: output.height, format: Scaler.plainFormat(output.format))
+        let sourceFormat = source.pointer.pointee.format
+        // The deprecated yuvj formats mean "full range"; swscale wants the plain format plus explicit range.
+        source.pointer.pointee.format = Scaler.plainFormat(source.pixelFormat).rawValue
+        sws_scale(context, UnsafeRawPointer(source.planes).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), source.strides, 0, Int32(source.height), target.planes, target.strides)
+        source.pointer.pointee.format = sourceFormat
+        return target
+    }
+
+    static func plainFormat(_ format: AVPixelFormat) -> AVPixelFormat {
+        switch format {
+        case AV_PIX_FMT_YUVJ420P: AV_PIX_FMT_YUV420P
+        case AV_PIX_FMT_YUVJ422P: AV_PIX_FMT_YUV422P
+        case AV_PIX_FMT_YUVJ444P: AV_PIX_FMT_YUV444P
+        default: format
+        }
+    }
+
+    /// The swscale matrix for a decoded frame: its tag, or for untagged video BT.709 when HD
+    /// (width ≥ 1280 or height ≥ 720) and BT.601 otherwise, as players assume.
+    static func matrix(for frame: Frame) -> Int32 {
+        switch frame.pointer.pointee.colorspace {
+        case AVCOL_SPC_UNSPECIFIED, AVCOL_SPC_RESERVED, AVCOL_SPC_RGB:
+            return frame.width >= 1280 || frame.height >= 720 ? SWS_CS_ITU709 : SWS_CS_ITU601
+        case let space:
+            return Int32(space.rawValue)  // swscale's table is indexed by AVColorSpace
+        }
+    }
+
+    static func isFullRange(_ frame: Frame) -> Bool {
+        frame.pointer.pointee.color_range == AVCOL_RANGE_JPEG
+            || [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P].contains(frame.pixelFormat)
+    }
+}

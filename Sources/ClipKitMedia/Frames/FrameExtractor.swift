@@ -1,0 +1,177 @@
+import CFFmpeg
+import ClipKitCore
+
+/// Which displayed frame to extract.
+public enum FramePosition: Sendable, Hashable, CustomStringConvertible {
+    case first
+    /// The last displayed frame: what a full decode shows last.
+    case last
+    /// The Nth displayed frame, counting from 0.
+    case index(Int)
+    /// The frame on screen at this many seconds from the start.
+    case time(Double)
+
+    public var description: String {
+        switch self {
+        case .first: "first frame"
+        case .last: "last frame"
+        case .index(let n): "frame \(n)"
+        case .time(let t): "frame at \(t)s"
+        }
+    }
+}
+
+/// The requested frame does not exist in this clip (an index or time past its end).
+public struct FrameRangeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// Extracts single displayed frames exactly, decoding as little as possible.
+public enum FrameExtractor {
+    /// Decodes the frame at `position` and converts it to upright RGB.
+    /// - Parameter autorotate: apply the display rotation as players and ffmpeg do.
+    /// - Throws: `MediaProblem` for unreadable inputs, `FrameRangeError` for a position past the end,
+    ///   `FFmpegError` naming the failing call and file.
+    public static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true) throws -> RGBImage {
+        let (input, sniff) = try MediaProbe.openInput(path)
+        guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw MediaProblem(.noVideo, "\(path): no video stream")
+        }
+        input.selectOnly(index)
+        let decoder = try Decoder(for: input, stream: index)
+        let frame: Frame
+        switch position {
+        case .last:
+            frame = try lastFrame(input, stream: index, decoder: decoder, indexUsable: sniff?.hasMoof != true)
+        case .first:
+            frame = try nthFrame(0, input, stream: index, decoder: decoder, path: path)
+        case .index(let n):
+            guard n >= 0 else { throw FrameRangeError(description: "frame index must be 0 or more, not \(n)") }
+            frame = try nthFrame(n, input, stream: index, decoder: decoder, path: path)
+        case .time(let seconds):
+            frame = try frameAt(seconds, input, stream: index, decoder: decoder, path: path)
+        }
+        let image = rgb(frame)
+        return autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
+    }
+
+    /// The last displayed frame. Only the last group of pictures that holds a shown frame is read; in it,
+    /// pictures no other picture references are skipped, except the one shown last.
+    private static func lastFrame(_ input: InputFile, stream index: Int, decoder: Decoder, indexUsable: Bool) throws -> Frame {
+        if indexUsable, let keyframe = lastUsefulKeyframe(input.stream(index)) {
+            try input.seek(stream: index, to: keyframe)
+        }
+        let gop = try lastGroupOfPictures(input, stream: index)
+        guard let target = gop.indices.filter({ !gop[$0].isDiscarded }).max(by: { gop[$0].pts < gop[$1].pts }) else {
+            throw MediaProblem(.truncated, "\(input.path): no displayable video packet found")
+        }
+        if let frame = try decodeShownLast(gop, target: target, decoder: decoder, skipUnreferenced: true) { return frame }
+        // The target could not be decoded alone with its references (damaged data): decode the whole group.
+        avcodec_flush_buffers(decoder.context)
+        if let frame = try decodeShownLast(gop, target: target, decoder: decoder, skipUnreferenced: false) { return frame }
+        throw MediaProblem(.truncated, "\(input.path): the last frame could not be decoded (corrupt data)")
+    }
+
+    /// From the index: the timestamp of the keyframe that starts the group holding the last shown sample.
+    private static func lastUsefulKeyframe(_ stream: UnsafeMutablePointer<AVStream>) -> Int64? {
+        var i = avformat_index_get_entries_count(stream) - 1
+        while i >= 0, let entry = avformat_index_get_entry(stream, i), Int32(entry.pointee.flags) & AVINDEX_DISCARD_FRAME != 0 { i -= 1 }
+        while i >= 0, let entry = avformat_index_get_entry(stream, i) {
+            if Int32(entry.pointee.flags) & AVINDEX_KEYFRAME != 0 { return entry.pointee.timestamp }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Reads to the end, keeping the packets of the last group of pictures that has a shown frame
+    /// (an edit list may hide the whole final group).
+    private static func lastGroupOfPictures(_ input: InputFile, stream index: Int) throws -> [Packet] {
+        var current: [Packet] = [], previous: [Packet] = []
+        let packet = Packet()
+        while try input.read(into: packet) {
+            guard packet.streamIndex == index else { continue }
+            if packet.isKeyframe, !current.isEmpty {
+                if current.contains(where: { !$0.isDiscarded }) { previous = current }
+                current = []
+            }
+            current.append(packet.clone())
+        }
+        return current.contains(where: { !$0.isDiscarded }) ? current : previous
+    }
+
+    private static func decodeShownLast(_ packets: [Packet], target: Int, decoder: Decoder, skipUnreferenced: Bool) throws -> Frame? {
+        let frame = Frame()
+        var best: Frame?
+        var errors = 0
+        let keep: (Frame) -> Void = { decoded in
+            if best == nil || decoded.timestamp >= best!.timestamp { best = decoded.clone() }
+        }
+        for (i, packet) in packets.enumerated() {
+            decoder.skip = skipUnreferenced && i != target ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+            try decoder.decode(packet, into: frame, errors: &errors, keep)
+        }
+        decoder.skip = AVDISCARD_DEFAULT
+        try decoder.decode(nil, into: frame, errors: &errors, keep)
+        guard let best, best.timestamp == packets[target].pts || packets[target].pts == cffmpeg_nopts_value() else { return nil }
+        return best
+    }
+
+    /// The nth displayed frame (0-based), decoding from the start.
+    private static func nthFrame(_ n: Int, _ input: InputFile, stream index: Int, decoder: Decoder, path: String) throws -> Frame {
+        var shown = 0
+        var found: Frame?
+        try decodeFromCurrentPosition(input, stream: index, decoder: decoder) { frame in
+            if shown == n { found = frame.clone() }
+            shown += 1
+            return found == nil
+        }
+        guard let found else {
+            throw FrameRangeError(description: "\(path) has \(shown) frames; there is no frame \(n) (frames count from 0)")
+        }
+        return found
+    }
+
+    /// The frame on screen `seconds` after the first frame: the last one whose timestamp is not later.
+    private static func frameAt(_ seconds: Double, _ input: InputFile, stream index: Int, decoder: Decoder, path: String) throws -> Frame {
+        let stream = input.stream(index)
+        let timeBase = av_q2d(stream.pointee.time_base)
+        let start = stream.pointee.start_time != cffmpeg_nopts_value() ? stream.pointee.start_time : 0
+        let duration = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil
+        guard seconds >= 0, duration.map({ seconds < $0 }) ?? true else {
+            throw FrameRangeError(description: "\(path) is \(duration.map { "\($0)" } ?? "?") s long; there is no frame at \(seconds) s")
+        }
+        let target = start + Int64((seconds / timeBase).rounded(.down))
+        try input.seek(stream: index, to: target)
+        var found: Frame?
+        try decodeFromCurrentPosition(input, stream: index, decoder: decoder) { frame in
+            guard frame.timestamp <= target else { return false }
+            found = frame.clone()
+            return true
+        }
+        guard let found else { throw FrameRangeError(description: "\(path): no frame is shown at \(seconds) s") }
+        return found
+    }
+
+    /// Decodes from wherever the input is, handing frames to `body` until it returns false or the stream ends.
+    private static func decodeFromCurrentPosition(_ input: InputFile, stream index: Int, decoder: Decoder,
+                                                  _ body: (Frame) throws -> Bool) throws {
+        let packet = Packet(), frame = Frame()
+        var errors = 0, wantMore = true
+        while wantMore {
+            let more = try input.read(into: packet)
+            if more, packet.streamIndex != index { continue }
+            try decoder.decode(more ? packet : nil, into: frame, errors: &errors) { decoded in
+                if wantMore { wantMore = try body(decoded) }
+            }
+            if !more { break }
+        }
+    }
+
+    /// Converts a decoded picture to RGB with the stream's own matrix and range.
+    static func rgb(_ frame: Frame) -> RGBImage {
+        let scaler = Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
+                            sourceFullRange: Scaler.isFullRange(frame),
+                            to: (frame.width, frame.height, AV_PIX_FMT_RGB24), targetFullRange: true)
+        return RGBImage(rgbFrame: scaler.convert(frame))
+    }
+}

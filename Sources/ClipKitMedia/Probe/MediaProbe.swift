@@ -1,0 +1,257 @@
+import CFFmpeg
+import ClipKitCore
+import Foundation
+
+/// Reads what a clip really contains (`MediaInfo`) from its header, without decoding.
+public enum MediaProbe {
+    /// Probes one local file or URL. Never throws: a file that cannot be probed comes back with `error`
+    /// set (and whatever could still be read, e.g. the header of a truncated file).
+    /// - Parameter deep: also decode every frame, to catch truncated or corrupt data behind a good header.
+    public static func probe(_ path: String, deep: Bool = false) -> MediaInfo {
+        var info = MediaInfo(path: path)
+        do {
+            try probe(path, deep: deep, into: &info)
+        } catch let problem as MediaProblem {
+            info.error = problem
+        } catch {
+            info.error = MediaProblem(.unreadable, "\(error)")
+        }
+        return info
+    }
+
+    /// Probes many files in parallel on all cores; results come back in input order.
+    /// - Parameter progress: called with (done, total) after each file, from any thread.
+    public static func probeAll(_ paths: [String], deep: Bool = false,
+                                progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [MediaInfo] {
+        let results = ResultSlots<MediaInfo>(count: paths.count)
+        let done = Counter()
+        // Probing is short blocking C work: a plain thread pool beats hopping through the async executor.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                    results[i] = probe(paths[i], deep: deep)
+                    let finished = done.increment()
+                    progress?(finished, paths.count)
+                }
+                continuation.resume()
+            }
+        }
+        return results.values
+    }
+
+    private static func probe(_ path: String, deep: Bool, into info: inout MediaInfo) throws {
+        let (input, sniff) = try openInput(path)
+        let isMOV = String(cString: input.context.pointee.iformat.pointee.name).hasPrefix("mov,")
+        info.container = containerName(input, isMOV: isMOV)
+        info.fileSize = sniff?.size ?? fileSize(input)
+
+        var videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
+        // MP4 headers carry everything probe reports; other containers may need a look at the packets.
+        if !isMOV || videoIndex.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true {
+            try? input.findStreamInfo()
+            videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
+        }
+        let duration = input.context.pointee.duration
+        info.duration = duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : nil
+        if let audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO) { info.audio = audioInfo(input.stream(audioIndex)) }
+
+        guard let videoIndex else {
+            throw MediaProblem(.noVideo, "\(path): no video stream (\(info.audio == nil ? "no streams to show" : "audio only"))")
+        }
+        let stream = input.stream(videoIndex)
+        // Index counting is exact only when the moov holds every sample; fragments are counted from packets.
+        let counted = isMOV && sniff?.hasMoof != true && avformat_index_get_entries_count(stream) > 0
+            ? countFromIndex(stream) : try countFromPackets(input, stream: videoIndex)
+        info.video = videoInfo(stream, counted: counted)
+
+        if let cut = sniff?.cutBox {
+            throw MediaProblem(.truncated, "\(path): file is cut short inside its '\(cut)' box (incomplete download?)")
+        }
+        if let size = sniff?.size, counted.endOfData > size {
+            throw MediaProblem(.truncated, "\(path): the index points \(counted.endOfData - size) bytes past the end of the file (incomplete download?)")
+        }
+        if deep {
+            let decoded = try decodeAll(input, stream: videoIndex)
+            info.video?.decodedFrames = decoded.frames
+            info.video?.decodeErrors = decoded.errors
+            if decoded.errors > 0 || decoded.frames < counted.frames {
+                throw MediaProblem(.truncated, "\(path): deep decode gave \(decoded.frames) of \(counted.frames) frames with \(decoded.errors) decode errors (truncated or corrupt data)")
+            }
+        }
+    }
+
+    /// Opens a local file or URL, turning every way it can fail into a `MediaProblem` with its code.
+    /// Local files are checked first (missing, empty, a text page, a cut MP4), URLs go straight to FFmpeg.
+    static func openInput(_ path: String) throws -> (InputFile, FileSniff?) {
+        let sniff = path.contains("://") ? nil : try FileSniffer.sniff(path)
+        do {
+            return (try InputFile(path: path, formatName: sniff?.isISOBMFF == true ? "mp4" : nil), sniff)
+        } catch {
+            throw openProblem(path, sniff: sniff, error: error)
+        }
+    }
+
+    /// Classifies a failed open: a cut download, a page that is not media, or something unreadable.
+    private static func openProblem(_ path: String, sniff: FileSniff?, error: any Error) -> MediaProblem {
+        if let sniff, sniff.isISOBMFF {
+            if let cut = sniff.cutBox { return MediaProblem(.truncated, "\(path): file is cut short inside its '\(cut)' box (incomplete download?)") }
+            if !sniff.hasMoov { return MediaProblem(.truncated, "\(path): MP4 has no index (moov box missing: incomplete download or recording never finished)") }
+        }
+        if case FFmpegError.invalidData = error {
+            return MediaProblem(.notMedia, "\(path): not a recognised media file (\(error))")
+        }
+        return MediaProblem(.unreadable, "\(path): \(error)")
+    }
+
+    /// Frames counted, the time they span, and how far into the file their data reaches.
+    struct Counted {
+        var frames: Int
+        /// Seconds from the first displayed frame to the end of the last, if the count source knows it.
+        var duration: Double?
+        var bytes: Int64
+        var endOfData: Int64
+    }
+
+    /// Counts the samples the MP4 index will show. The mov demuxer applies edit lists to its index and
+    /// flags the samples an edit hides with AVINDEX_DISCARD_FRAME, so they are left out.
+    private static func countFromIndex(_ stream: UnsafeMutablePointer<AVStream>) -> Counted {
+        var counted = Counted(frames: 0, duration: nil, bytes: 0, endOfData: 0)
+        for i in 0..<avformat_index_get_entries_count(stream) {
+            guard let entry = avformat_index_get_entry(stream, i)?.pointee else { continue }
+            counted.endOfData = max(counted.endOfData, entry.pos + Int64(entry.size))
+            if Int32(entry.flags) & AVINDEX_DISCARD_FRAME != 0 { continue }
+            counted.frames += 1
+            counted.bytes += Int64(entry.size)
+        }
+        return counted
+    }
+
+    /// Counts video packets by reading packet headers (no decoding): for fragmented MP4 and other containers.
+    private static func countFromPackets(_ input: InputFile, stream index: Int) throws -> Counted {
+        input.selectOnly(index)
+        let packet = Packet()
+        var counted = Counted(frames: 0, duration: nil, bytes: 0, endOfData: 0)
+        var first = Int64.max, end = Int64.min
+        while try input.read(into: packet) {
+            guard packet.streamIndex == index, !packet.isDiscarded else { continue }
+            counted.frames += 1
+            counted.bytes += Int64(packet.size)
+            let pts = packet.pts != cffmpeg_nopts_value() ? packet.pts : packet.dts
+            guard pts != cffmpeg_nopts_value() else { continue }
+            first = min(first, pts)
+            end = max(end, pts + packet.duration)
+        }
+        if end > first { counted.duration = Double(end - first) * av_q2d(input.stream(index).pointee.time_base) }
+        return counted
+    }
+
+    private static func decodeAll(_ input: InputFile, stream index: Int) throws -> (frames: Int, errors: Int) {
+        try input.seek(stream: index, to: Int64.min + 1)
+        input.selectOnly(index)
+        let decoder = try Decoder(for: input, stream: index)
+        let packet = Packet(), frame = Frame()
+        var frames = 0, errors = 0
+        while true {
+            let more: Bool
+            do {
+                more = try input.read(into: packet)
+            } catch {
+                errors += 1  // a read error mid-file is damage; what was decoded so far still counts
+                more = false
+            }
+            if more, packet.streamIndex != index { continue }
+            if more, packet.isCorrupt { errors += 1 }
+            try decoder.decode(more ? packet : nil, into: frame, errors: &errors) { _ in frames += 1 }
+            if !more { return (frames, errors) }
+        }
+    }
+
+    private static func videoInfo(_ stream: UnsafeMutablePointer<AVStream>, counted: Counted) -> VideoInfo {
+        let par = stream.pointee.codecpar.pointee
+        let timeBase = av_q2d(stream.pointee.time_base)
+        let sets: ParameterSets? = {
+            let extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []
+            switch par.codec_id {
+            case AV_CODEC_ID_H264: return ParameterSets.h264(extradata)
+            case AV_CODEC_ID_HEVC: return ParameterSets.hevc(extradata)
+            default: return nil
+            }
+        }()
+        let profileNumber = par.profile != FF_PROFILE_UNKNOWN ? par.profile : sets?.profile
+        let profile = profileNumber.flatMap { avcodec_profile_name(par.codec_id, $0) }.map { String(cString: $0) }
+        let pixelFormat: String? = par.format >= 0
+            ? av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) }
+            : sets?.pixelFormatName(fullRange: par.color_range == AVCOL_RANGE_JPEG)
+
+        let rotation = clockwiseRotation(stream)
+        var displayWidth = Int(par.width), displayHeight = Int(par.height)
+        let sar = par.sample_aspect_ratio
+        if sar.num > 0, sar.den > 0, sar.num != sar.den { displayWidth = displayWidth * Int(sar.num) / Int(sar.den) }
+        if rotation % 180 != 0 { swap(&displayWidth, &displayHeight) }
+
+        var duration = counted.duration
+        if duration == nil, stream.pointee.duration > 0 { duration = Double(stream.pointee.duration) * timeBase }
+        var frameRate = Rational(Int(stream.pointee.avg_frame_rate.num), Int(stream.pointee.avg_frame_rate.den))
+        if !frameRate.isValid { frameRate = Rational(Int(stream.pointee.r_frame_rate.num), Int(stream.pointee.r_frame_rate.den)) }
+        var bitRate = Int(par.bit_rate)
+        if bitRate <= 0, let duration, duration > 0 { bitRate = Int(Double(counted.bytes * 8) / duration) }
+
+        return VideoInfo(
+            codec: String(cString: avcodec_get_name(par.codec_id)), profile: profile,
+            width: Int(par.width), height: Int(par.height), displayWidth: displayWidth, displayHeight: displayHeight,
+            rotation: rotation, pixelFormat: pixelFormat, frameRate: frameRate.isValid ? frameRate.reduced : nil,
+            frameCount: counted.frames, duration: duration, bitRate: bitRate > 0 ? bitRate : nil)
+    }
+
+    private static func audioInfo(_ stream: UnsafeMutablePointer<AVStream>) -> AudioInfo {
+        let par = stream.pointee.codecpar.pointee
+        let duration = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base) : nil
+        return AudioInfo(codec: String(cString: avcodec_get_name(par.codec_id)), sampleRate: Int(par.sample_rate),
+                         channels: Int(par.ch_layout.nb_channels), duration: duration)
+    }
+
+    /// The clockwise rotation a player applies, from the stream's display matrix, snapped to 0/90/180/270.
+    static func clockwiseRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
+        guard let matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nil) else { return 0 }
+        // av_display_rotation_get is counter-clockwise; ffmpeg's autorotate negates it the same way.
+        let counterClockwise = av_display_rotation_get(UnsafeRawPointer(matrix).assumingMemoryBound(to: Int32.self))
+        guard counterClockwise.isFinite else { return 0 }
+        let clockwise = Int((-counterClockwise / 90).rounded()) * 90
+        return (clockwise % 360 + 360) % 360
+    }
+
+    private static func containerName(_ input: InputFile, isMOV: Bool) -> String {
+        let names = String(cString: input.context.pointee.iformat.pointee.name)
+        guard isMOV else { return String(names.split(separator: ",").first ?? Substring(names)) }
+        let brand = av_dict_get(input.context.pointee.metadata, "major_brand", nil, 0).map { String(cString: $0.pointee.value) }
+        return brand?.hasPrefix("qt") == true ? "mov" : "mp4"
+    }
+
+    private static func fileSize(_ input: InputFile) -> Int64? {
+        guard let pb = input.context.pointee.pb else { return nil }
+        let size = avio_size(pb)
+        return size >= 0 ? size : nil
+    }
+}
+
+/// Fixed slots written once each from concurrent workers, read after they all finish.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+    private var slots: [Value?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    subscript(index: Int) -> Value? {
+        get { lock.withLock { slots[index] } }
+        set { lock.withLock { slots[index] = newValue } }
+    }
+
+    var values: [Value] { lock.withLock { slots.map { $0! } } }
+}
+
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func increment() -> Int { lock.withLock { value += 1; return value } }
+}
