@@ -31,8 +31,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore"]),
+        // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
+        .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
+        .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
-        .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia"]),
+        .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia", "ClipKitTestSupport"]),
     ]
 )

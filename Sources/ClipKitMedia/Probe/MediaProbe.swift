@@ -64,19 +64,18 @@ public enum MediaProbe {
             ? countFromIndex(stream) : try countFromPackets(input, stream: videoIndex)
         info.video = videoInfo(stream, counted: counted)
 
+        // A deep decode runs even on a file known to be cut, to report how much of it really plays.
+        let decoded = deep ? try decodeAll(input, stream: videoIndex) : nil
+        info.video?.decodedFrames = decoded?.frames
+        info.video?.decodeErrors = decoded?.errors
         if let cut = sniff?.cutBox {
             throw MediaProblem(.truncated, "\(path): file is cut short inside its '\(cut)' box (incomplete download?)")
         }
         if let size = sniff?.size, counted.endOfData > size {
             throw MediaProblem(.truncated, "\(path): the index points \(counted.endOfData - size) bytes past the end of the file (incomplete download?)")
         }
-        if deep {
-            let decoded = try decodeAll(input, stream: videoIndex)
-            info.video?.decodedFrames = decoded.frames
-            info.video?.decodeErrors = decoded.errors
-            if decoded.errors > 0 || decoded.frames < counted.frames {
-                throw MediaProblem(.truncated, "\(path): deep decode gave \(decoded.frames) of \(counted.frames) frames with \(decoded.errors) decode errors (truncated or corrupt data)")
-            }
+        if let decoded, decoded.errors > 0 || decoded.frames < counted.frames {
+            throw MediaProblem(.truncated, "\(path): deep decode gave \(decoded.frames) of \(counted.frames) frames with \(decoded.errors) decode errors (truncated or corrupt data)")
         }
     }
 

@@ -1,0 +1,145 @@
+import ClipKitCore
+import ClipKitMedia
+import ClipKitTestSupport
+import Foundation
+import Testing
+
+@Suite("Probe")
+struct ProbeTests {
+    @Test("frame count and size match ffprobe -count_frames (a full decode)", arguments: Fixture.allCases)
+    func frameCountMatchesFullDecode(_ fixture: Fixture) throws {
+        let path = try Fixtures.shared.path(fixture)
+        let info = MediaProbe.probe(path)
+        #expect(info.error == nil)
+        let video = try #require(info.video)
+        #expect(video.frameCount == (try Oracle.decodedFrameCount(path)))
+        #expect("\(video.width),\(video.height)" == (try Oracle.streamField(path, "width,height")))
+        #expect(video.codec == (try Oracle.streamField(path, "codec_name")))
+        #expect(video.frameRate.map { "\($0)" } == (try Oracle.streamField(path, "avg_frame_rate")))
+    }
+
+    @Test("video duration includes the last frame and matches ffprobe's stream duration",
+          arguments: Fixture.allCases.filter { $0 != .matroska })
+    func durationMatchesFFprobe(_ fixture: Fixture) throws {
+        let path = try Fixtures.shared.path(fixture)
+        let duration = try #require(MediaProbe.probe(path).video?.duration)
+        let expected = try #require(Double(try Oracle.streamField(path, "duration")))
+        #expect(abs(duration - expected) < 0.001)
+    }
+
+    @Test("an edit list's hidden samples are not counted, though the header's nb_frames counts them")
+    func editListHiddenSamples() throws {
+        let path = try Fixtures.shared.path(.editListCut)
+        let info = MediaProbe.probe(path)
+        let headerCount = try #require(Int(try Oracle.streamField(path, "nb_frames")))
+        #expect(try #require(info.video?.frameCount) < headerCount)
+        #expect(info.video?.frameCount == 62)
+    }
+
+    @Test("the committed samples have the shapes providers deliver")
+    func samples() throws {
+        let expected: [(String, Tier, Int, String, Bool)] = [
+            (Samples.t2v480p, .p480, 150, "30/1", false), (Samples.portrait16fps, .p480, 81, "16/1", false),
+            (Samples.audio720p, .p720, 120, "24/1", true), (Samples.hd1080p, .p1080, 150, "30/1", false),
+        ]
+        for (name, tier, frames, rate, audio) in expected {
+            let info = MediaProbe.probe(Samples.path(name))
+            #expect(info.error == nil, "\(name)")
+            #expect(info.tier == tier, "\(name)")
+            #expect(info.video?.frameCount == frames, "\(name)")
+            #expect(info.video?.frameRate?.description == rate, "\(name)")
+            #expect((info.audio != nil) == audio, "\(name)")
+            #expect(info.video?.profile == "High", "\(name)")
+            #expect(info.video?.pixelFormat == "yuv420p", "\(name)")
+        }
+        let audio = try #require(MediaProbe.probe(Samples.path(Samples.audio720p)).audio)
+        #expect(audio.codec == "aac" && audio.sampleRate == 48000 && audio.channels == 2)
+    }
+
+    @Test("rotation is reported clockwise, as ffmpeg's autorotate applies it, with display size swapped")
+    func rotation() throws {
+        let path = try Fixtures.shared.path(.rotated)
+        let video = try #require(MediaProbe.probe(path).video)
+        let counterClockwise = try Oracle.sideDataRotation(path)
+        #expect(counterClockwise != 0)
+        #expect(video.rotation == ((-counterClockwise % 360) + 360) % 360)
+        #expect(video.displayWidth == video.height && video.displayHeight == video.width)
+    }
+
+    @Test("profile and pixel format are read from parameter sets without decoding")
+    func parameterSets() throws {
+        let hevc = try #require(MediaProbe.probe(try Fixtures.shared.path(.hevc)).video)
+        #expect(hevc.pixelFormat == (try Oracle.streamField(try Fixtures.shared.path(.hevc), "pix_fmt")))
+        #expect(hevc.profile == "Main 10")
+    }
+
+    @Test("resolution tiers by pixel area, any orientation")
+    func tiers() {
+        #expect(Tier.classify(width: 832, height: 480) == .p480)
+        #expect(Tier.classify(width: 480, height: 832) == .p480)
+        #expect(Tier.classify(width: 624, height: 624) == .p480)
+        #expect(Tier.classify(width: 1280, height: 720) == .p720)
+        #expect(Tier.classify(width: 1280, height: 704) == .p720)
+        #expect(Tier.classify(width: 1920, height: 1080) == .p1080)
+        #expect(Tier.classify(width: 1440, height: 1440) == .p1080)
+        #expect(Tier.classify(width: 1632, height: 1248) == .p1080)
+        #expect(Tier.classify(width: 1248, height: 1632) == .p1080)
+        #expect(Tier.classify(width: 320, height: 240) == nil)
+        #expect(Tier.classify(width: 3840, height: 2160) == nil)
+    }
+
+    @Test("probing many files in parallel keeps input order")
+    func batchOrder() async throws {
+        let paths = Samples.all.map(Samples.path) + ["/nonexistent.mp4"] + Samples.all.map(Samples.path)
+        let infos = await MediaProbe.probeAll(paths)
+        #expect(infos.map(\.path) == paths)
+        #expect(infos[4].error?.code == .notFound)
+        #expect(infos.filter { $0.error == nil }.count == 8)
+    }
+}
+
+@Suite("Bad inputs")
+struct BadInputTests {
+    @Test("each bad input gets its documented code")
+    func codes() throws {
+        let fixtures = Fixtures.shared
+        let sample = try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p)))
+        let indexAtEnd = try Data(contentsOf: URL(fileURLWithPath: try fixtures.path(.indexAtEnd)))
+        let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"#
+        try FileManager.default.createDirectory(atPath: fixtures.directory + "/folder.mp4", withIntermediateDirectories: true)
+        let audioOnly = fixtures.scratch("audio-only.m4a")
+        try Tool.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audioOnly])
+        let cases: [(String, MediaProblem.Code)] = [
+            (fixtures.directory + "/missing.mp4", .notFound),
+            (try fixtures.file("empty.mp4", bytes: []), .empty),
+            (fixtures.directory + "/folder.mp4", .unreadable),
+            (try fixtures.file("expired.mp4", bytes: Array(xml.utf8)), .notMedia),
+            (try fixtures.file("page.mp4", bytes: Array("<!DOCTYPE html><html><body>Not found</body></html>".utf8)), .notMedia),
+            (try fixtures.file("noise.mp4", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }), .notMedia),
+            (try fixtures.file("truncated.mp4", bytes: Array(sample.prefix(sample.count / 2))), .truncated),
+            (try fixtures.file("no-index.mp4", bytes: Array(indexAtEnd.prefix(indexAtEnd.count / 2))), .truncated),
+            (audioOnly, .noVideo),
+        ]
+        for (path, code) in cases {
+            let info = MediaProbe.probe(path)
+            #expect(info.error?.code == code, "\(path): \(info.error?.description ?? "no error")")
+            #expect(info.error?.message.contains(path) == true, "the message names the file")
+        }
+        #expect(MediaProbe.probe(fixtures.directory + "/expired.mp4").error?.message.contains("AccessDenied") == true)
+    }
+
+    @Test("a truncated clip keeps its header facts; --deep reports how many frames really decode")
+    func deepDecode() throws {
+        let sample = try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p)))
+        let path = try Fixtures.shared.file("cut-download.mp4", bytes: Array(sample.prefix(sample.count * 2 / 3)))
+        let info = MediaProbe.probe(path, deep: true)
+        #expect(info.error?.code == .truncated)
+        #expect(info.video?.frameCount == 150)
+        let decoded = try #require(info.video?.decodedFrames)
+        #expect(decoded > 0 && decoded < 150)
+
+        let good = MediaProbe.probe(Samples.path(Samples.t2v480p), deep: true)
+        #expect(good.error == nil)
+        #expect(good.video?.decodedFrames == 150 && good.video?.decodeErrors == 0)
+    }
+}

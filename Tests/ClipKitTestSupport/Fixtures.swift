@@ -1,0 +1,110 @@
+import Foundation
+
+/// Real clips made with ffmpeg for the tests, once per test run, in a temporary directory.
+/// Each case is an edge a provider clip or a user's file can have.
+public enum Fixture: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// A stream-copied cut: an edit list starts mid-GOP and hides samples.
+    case editListCut = "cut.mp4"
+    /// A display matrix asking for a rotation.
+    case rotated = "rotated.mp4"
+    /// Variable frame rate: 30 fps, then 15 fps, then 30 fps.
+    case variableFrameRate = "vfr.mp4"
+    /// Fragmented MP4 with an empty moov: no sample count in the header at all.
+    case fragmentedEmptyMoov = "frag-empty-moov.mp4"
+    /// Fragmented MP4 whose moov holds the first fragment's samples only.
+    case fragmented = "frag.mp4"
+    /// AAC audio 1.5 s longer than the video.
+    case audioLongerThanVideo = "long-audio.mp4"
+    /// HEVC, 10-bit.
+    case hevc = "hevc.mp4"
+    /// Index (moov) at the front.
+    case faststart = "faststart.mp4"
+    /// Index (moov) at the end, as a plain ffmpeg or camera recording writes it.
+    case indexAtEnd = "index-at-end.mp4"
+    /// Matroska: no MP4 index.
+    case matroska = "clip.mkv"
+    /// 1080p, one GOP for the whole clip, B-frames: the worst case for finding the last frame.
+    case singleGOP = "single-gop.mp4"
+    /// Untagged HD: converted with BT.709 by convention.
+    case untaggedHD = "untagged-hd.mp4"
+
+    public var description: String { rawValue }
+
+    /// ffmpeg arguments (after `-y`) that make this fixture, given a source clip.
+    fileprivate func arguments(source: String) -> [String] {
+        let x264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+        let pattern = { (size: String, rate: Int, seconds: Double) in
+            ["-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate):duration=\(seconds)"]
+        }
+        switch self {
+        case .editListCut: return ["-ss", "1.3", "-t", "2", "-i", source, "-c", "copy"]
+        case .rotated: return ["-i", source, "-c", "copy", "-metadata:s:v", "rotate=90"]
+        case .variableFrameRate:
+            return ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=3,setpts='if(lt(N,30),N/30,if(lt(N,60),1+(N-30)/15,3+(N-60)/30))/TB'",
+                    "-vsync", "vfr"] + x264
+        case .fragmentedEmptyMoov: return ["-i", source, "-c", "copy", "-movflags", "frag_keyframe+empty_moov"]
+        case .fragmented: return pattern("320x240", 30, 5) + x264 + ["-g", "30", "-movflags", "frag_keyframe"]
+        case .audioLongerThanVideo:
+            return pattern("320x240", 24, 3) + ["-f", "lavfi", "-i", "sine=duration=4.5"] + x264 + ["-c:a", "aac"]
+        case .hevc:
+            return pattern("320x240", 30, 3) + ["-c:v", "libx265", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p10le"]
+        case .faststart: return pattern("320x240", 25, 3) + x264 + ["-movflags", "+faststart"]
+        case .indexAtEnd: return pattern("320x240", 25, 3) + x264
+        case .matroska: return pattern("320x240", 25, 3) + x264
+        case .singleGOP: return pattern("1920x1080", 30, 2) + x264 + ["-g", "1000", "-colorspace", "bt709"]
+        case .untaggedHD: return pattern("1280x720", 24, 1) + x264
+        }
+    }
+}
+
+/// Makes fixtures on first use and hands out their paths; safe to call from parallel tests.
+public final class Fixtures: @unchecked Sendable {
+    public static let shared = Fixtures()
+
+    public let directory: String
+    private let lock = NSLock()
+    private var made: Set<String> = []
+
+    private init() {
+        directory = NSTemporaryDirectory() + "clipkit-fixtures-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// The path of a fixture, made with ffmpeg the first time it is asked for.
+    public func path(_ fixture: Fixture) throws -> String {
+        let path = directory + "/" + fixture.rawValue
+        try lock.withLock {
+            guard !made.contains(path) else { return }
+            try Tool.run("ffmpeg", ["-v", "error", "-y"] + fixture.arguments(source: Samples.path(Samples.t2v480p)) + [path])
+            made.insert(path)
+        }
+        return path
+    }
+
+    /// A file with the given bytes, for bad-input tests.
+    public func file(_ name: String, bytes: [UInt8]) throws -> String {
+        let path = directory + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A fresh scratch path (not created) in the fixture directory.
+    public func scratch(_ name: String) -> String {
+        directory + "/\(UUID().uuidString.prefix(8))-\(name)"
+    }
+}
+
+/// The clips committed under samples/.
+public enum Samples {
+    public static let t2v480p = "wan22-t2v-480p-832x480-30fps.mp4"
+    public static let portrait16fps = "wan22-a14b-480x832-16fps.mp4"
+    public static let audio720p = "wan25-720p-1280x720-24fps-audio.mp4"
+    public static let hd1080p = "wan22-1080p-1920x1080-30fps.mp4"
+    public static let all = [t2v480p, portrait16fps, audio720p, hd1080p]
+
+    /// The repository root, found from this source file's location.
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    public static func path(_ name: String) -> String { root + "/samples/" + name }
+}

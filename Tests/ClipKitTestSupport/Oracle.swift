@@ -1,0 +1,106 @@
+import ClipKitMedia
+import Foundation
+
+/// Runs external tools (ffmpeg, ffprobe, the clipkit binary) for tests.
+public enum Tool {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: String
+        public var text: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    /// Runs `tool` (searched on PATH unless it is a path) and returns its exit status and output.
+    public static func capture(_ tool: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/env")
+        process.arguments = tool.hasPrefix("/") ? arguments : [tool] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        let errorData = LockedData()
+        let reader = Thread { errorData.value = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorData.done { usleep(1000) }
+        return Result(status: process.terminationStatus, stdout: output, stderr: String(decoding: errorData.value, as: UTF8.self))
+    }
+
+    /// Runs `tool` and throws if it exits non-zero.
+    @discardableResult
+    public static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+        let result = try capture(tool, arguments)
+        guard result.status == 0 else {
+            throw ToolError(description: "\(tool) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+        }
+        return result
+    }
+}
+
+public struct ToolError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var finished = false
+    var value: Data {
+        get { lock.withLock { data } }
+        set { lock.withLock { data = newValue; finished = true } }
+    }
+    var done: Bool { lock.withLock { finished } }
+}
+
+/// ffprobe and ffmpeg as oracles.
+public enum Oracle {
+    /// Frames a full decode shows (ffprobe -count_frames).
+    public static func decodedFrameCount(_ path: String) throws -> Int {
+        let text = try Tool.run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0",
+                                           "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path]).text
+        guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")[0]) else {
+            throw ToolError(description: "ffprobe gave no frame count for \(path): \(text)")
+        }
+        return count
+    }
+
+    /// A stream field as ffprobe prints it (e.g. "avg_frame_rate", "duration", "width").
+    public static func streamField(_ path: String, _ field: String, stream: String = "v:0") throws -> String {
+        let text = try Tool.run("ffprobe", ["-v", "error", "-select_streams", stream, "-show_entries", "stream=\(field)",
+                                           "-of", "csv=p=0", path]).text
+        // Side data (a display matrix) is appended as extra fields: keep only the ones asked for.
+        let fields = field.split(separator: ",").count
+        return (text.split(separator: "\n").first ?? "").split(separator: ",", omittingEmptySubsequences: false)
+            .prefix(fields).joined(separator: ",")
+    }
+
+    /// The display-matrix rotation ffprobe reports (counter-clockwise degrees), 0 if none.
+    public static func sideDataRotation(_ path: String) throws -> Int {
+        let text = try Tool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
+                                           "stream_side_data=rotation", "-of", "csv=p=0", path]).text
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").first ?? "0") ?? 0
+    }
+
+    /// Every frame of a full ffmpeg decode as RGB (autorotated, converted with the same swscale flags
+    /// ClipKit uses, so equal pictures give equal bytes).
+    public static func decodedFrames(_ path: String) throws -> [RGBImage] {
+        let size = try Tool.run("ffmpeg", ["-v", "info", "-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                                           "-an", "-vf", "showinfo", "-"])
+        // The first frame's size after autorotation comes from showinfo's "s:WxH".
+        guard let match = size.stderr.range(of: #"s:(\d+)x(\d+)"#, options: .regularExpression) else {
+            throw ToolError(description: "no frame size in ffmpeg output for \(path)")
+        }
+        let dims = size.stderr[match].dropFirst(2).split(separator: "x").compactMap { Int($0) }
+        let (width, height) = (dims[0], dims[1])
+        let raw = try Tool.run("ffmpeg", ["-v", "error", "-i", path, "-an", "-vsync", "passthrough",
+                                          "-sws_flags", "bicubic+accurate_rnd+full_chroma_int+full_chroma_inp",
+                                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]).stdout
+        let frameBytes = width * height * 3
+        return stride(from: 0, to: raw.count - frameBytes + 1, by: frameBytes).map {
+            RGBImage(width: width, height: height, pixels: [UInt8](raw[$0..<($0 + frameBytes)]))
+        }
+    }
+}
