@@ -103,4 +103,18 @@ public enum Oracle {
             RGBImage(width: width, height: height, pixels: [UInt8](raw[$0..<($0 + frameBytes)]))
         }
     }
+
+    /// ffmpeg's psnr filter between two videos of the same size: average and worst frame, in dB (YUV).
+    public static func psnr(_ a: String, _ b: String) throws -> (average: Double, minimum: Double) {
+        let log = try Tool.run("ffmpeg", ["-v", "info", "-i", a, "-i", b, "-lavfi", "psnr", "-f", "null", "-"]).stderr
+        func value(_ key: String) -> Double? {
+            guard let range = log.range(of: key + #":[0-9.]+|"# + key + ":inf", options: .regularExpression) else { return nil }
+            let text = log[range].dropFirst(key.count + 1)
+            return text == "inf" ? .infinity : Double(text)
+        }
+        guard let average = value("average"), let minimum = value("min") else {
+            throw ToolError(description: "no PSNR in ffmpeg output comparing \(a) and \(b)")
+        }
+        return (average, minimum)
+    }
 }

@@ -9,9 +9,11 @@ final class Encoder {
     /// Allocates an encoder for `codecID`; `configure` sets size, format, time base and options
     /// before avcodec_open2 runs.
     /// - Throws: `FFmpegError` when the encoder is missing or refuses the settings.
-    init(codecID: AVCodecID, target: String, configure: (UnsafeMutablePointer<AVCodecContext>) -> Void) throws(FFmpegError) {
+    /// - Parameter name: a specific encoder (e.g. "libx264") to prefer over the default for `codecID`.
+    init(codecID: AVCodecID, name: String? = nil, target: String,
+         configure: (UnsafeMutablePointer<AVCodecContext>) -> Void) throws(FFmpegError) {
         self.target = target
-        guard let codec = avcodec_find_encoder(codecID) else {
+        guard let codec = name.flatMap({ avcodec_find_encoder_by_name($0) }) ?? avcodec_find_encoder(codecID) else {
             throw FFmpegError(code: cffmpeg_averror(ENOSYS), function: "avcodec_find_encoder", target: target)
         }
         guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }

@@ -25,13 +25,7 @@ extension RGBImage {
     /// with libavcodec's encoders.
     /// - Throws: `FFmpegError` if the encoder fails.
     public func encoded(as format: ImageFormat) throws -> Data {
-        let rgb = Frame.picture(width: width, height: height, format: AV_PIX_FMT_RGB24)
-        let stride = Int(rgb.strides[0]), rowBytes = width * 3
-        pixels.withUnsafeBytes { src in
-            for y in 0..<height {
-                (rgb.planes[0]! + y * stride).update(from: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + y * rowBytes, count: rowBytes)
-            }
-        }
+        let rgb = frame()
         let input: Frame, pixelFormat: AVPixelFormat, codec: AVCodecID
         switch format {
         case .png:
