@@ -31,7 +31,7 @@ enum TextTable {
 /// A progress line on stderr ("probed 120/500, ETA 3s"), redrawn in place and throttled.
 final class ProgressLine: @unchecked Sendable {
     private let label: String
-    private let total: Int
+    private var total: Int
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
@@ -42,14 +42,16 @@ final class ProgressLine: @unchecked Sendable {
         self.total = total
     }
 
-    func update(_ done: Int) {
+    /// Redraws "label done/total, ETA", at most five times a second. `total` may change as work is discovered.
+    func update(_ done: Int, total newTotal: Int? = nil, detail: String? = nil) {
         lock.withLock {
+            if let newTotal { total = newTotal }
             let now = Date()
             guard done == total || now.timeIntervalSince(lastDraw) > 0.2 else { return }
             lastDraw = now
             let elapsed = now.timeIntervalSince(start)
-            let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-            let line = "\(label) \(done)/\(total), ETA \(Int(eta.rounded()))s"
+            let eta = done > 0 ? elapsed / Double(done) * Double(max(0, total - done)) : 0
+            let line = "\(label) \(done)/\(total)" + (detail.map { ", \($0)" } ?? "") + ", ETA \(Int(eta.rounded()))s"
             FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
         }
     }

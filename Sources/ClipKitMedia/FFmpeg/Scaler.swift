@@ -35,6 +35,22 @@ final class Scaler {
         return target
     }
 
+    /// Converts `source` into `target`'s planes with the output's top-left corner at (x, y) — for
+    /// letterboxing into a larger canvas. x and y must be even for 4:2:0 targets.
+    func convert(_ source: Frame, into target: Frame, x: Int, y: Int) {
+        var planes = [UnsafeMutablePointer<UInt8>?](repeating: nil, count: 4)
+        for plane in 0..<3 {
+            guard let base = target.planes[plane] else { continue }
+            let (dx, dy) = plane == 0 ? (x, y) : (x / 2, y / 2)
+            planes[plane] = base + dy * Int(target.strides[plane]) + dx
+        }
+        let sourceFormat = source.pointer.pointee.format
+        source.pointer.pointee.format = Scaler.plainFormat(source.pixelFormat).rawValue
+        sws_scale(context, UnsafeRawPointer(source.planes).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), source.strides,
+                  0, Int32(source.height), &planes, target.strides)
+        source.pointer.pointee.format = sourceFormat
+    }
+
     static func plainFormat(_ format: AVPixelFormat) -> AVPixelFormat {
         switch format {
         case AV_PIX_FMT_YUVJ420P: AV_PIX_FMT_YUV420P

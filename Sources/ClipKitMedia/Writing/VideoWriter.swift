@@ -48,7 +48,8 @@ public final class VideoWriter {
 
     private let output: OutputFile
     private let container: OutputContainer
-    private let video: Encoder
+    /// The H.264 encoder, or nil when video packets are copied from the inputs.
+    private let video: Encoder?
     private let videoStream: UnsafeMutablePointer<AVStream>
     private let audio: (encoder: Encoder, stream: UnsafeMutablePointer<AVStream>)?
     private var pendingSamples: [Float] = []
@@ -57,12 +58,45 @@ public final class VideoWriter {
     private var finished = false
 
     /// - Throws: `OutputFileError.exists` unless `overwrite`; `FFmpegError` if an encoder cannot open.
-    public init(path: String, settings: VideoSettings, overwrite: Bool = false) throws {
+    public convenience init(path: String, settings: VideoSettings, overwrite: Bool = false) throws {
+        try self.init(path: path, settings: settings, copying: nil, overwrite: overwrite)
+    }
+
+    /// With `copying`, video packets are copied from inputs with these codec parameters instead of encoded.
+    init(path: String, settings: VideoSettings, copying source: (parameters: UnsafePointer<AVCodecParameters>, timeBase: AVRational)?,
+         overwrite: Bool) throws {
         self.settings = settings
         output = try OutputFile(path, overwrite: overwrite)
         container = try OutputContainer(path: output.temporaryPath)
         let globalHeader = container.needsGlobalHeader
-        video = try Encoder(codecID: AV_CODEC_ID_H264, name: "libx264", target: "H.264 for \(path)") { ctx in
+        if let source {
+            video = nil
+            videoStream = try container.addStream(copying: source.parameters, timeBase: source.timeBase)
+            videoStream.pointee.avg_frame_rate = AVRational(num: Int32(settings.frameRate.numerator), den: Int32(settings.frameRate.denominator))
+        } else {
+            let encoder = try Self.videoEncoder(path: path, settings: settings, globalHeader: globalHeader)
+            video = encoder
+            videoStream = try container.addStream(from: encoder)
+            videoStream.pointee.avg_frame_rate = encoder.context.pointee.framerate
+        }
+        if let audioSettings = settings.audio {
+            let encoder = try Encoder(codecID: AV_CODEC_ID_AAC, target: "AAC for \(path)") { ctx in
+                ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+                ctx.pointee.sample_rate = Int32(audioSettings.sampleRate)
+                av_channel_layout_default(&ctx.pointee.ch_layout, Int32(audioSettings.channels))
+                ctx.pointee.bit_rate = Int64(audioSettings.bitRate)
+                ctx.pointee.time_base = AVRational(num: 1, den: Int32(audioSettings.sampleRate))
+                if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+            }
+            audio = (encoder, try container.addStream(from: encoder))
+        } else {
+            audio = nil
+        }
+        try container.writeHeader()
+    }
+
+    private static func videoEncoder(path: String, settings: VideoSettings, globalHeader: Bool) throws -> Encoder {
+        try Encoder(codecID: AV_CODEC_ID_H264, name: "libx264", target: "H.264 for \(path)") { ctx in
             ctx.pointee.width = Int32(settings.width)
             ctx.pointee.height = Int32(settings.height)
             ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
@@ -78,22 +112,6 @@ public final class VideoWriter {
             av_opt_set(ctx.pointee.priv_data, "preset", settings.preset, 0)
             av_opt_set(ctx.pointee.priv_data, "crf", "\(settings.crf)", 0)
         }
-        videoStream = try container.addStream(from: video)
-        videoStream.pointee.avg_frame_rate = video.context.pointee.framerate
-        if let audioSettings = settings.audio {
-            let encoder = try Encoder(codecID: AV_CODEC_ID_AAC, target: "AAC for \(path)") { ctx in
-                ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
-                ctx.pointee.sample_rate = Int32(audioSettings.sampleRate)
-                av_channel_layout_default(&ctx.pointee.ch_layout, Int32(audioSettings.channels))
-                ctx.pointee.bit_rate = Int64(audioSettings.bitRate)
-                ctx.pointee.time_base = AVRational(num: 1, den: Int32(audioSettings.sampleRate))
-                if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
-            }
-            audio = (encoder, try container.addStream(from: encoder))
-        } else {
-            audio = nil
-        }
-        try container.writeHeader()
     }
 
     deinit {
@@ -114,11 +132,18 @@ public final class VideoWriter {
 
     /// Encodes a YUV 4:2:0 frame of the writer's size as the next frame (its timestamp is replaced).
     func append(frame: Frame) throws {
+        guard let video else { preconditionFailure("append(frame:) on a VideoWriter that copies packets") }
         frame.pointer.pointee.pts = Int64(framesWritten)
         frame.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
         frame.pointer.pointee.colorspace = AVCOL_SPC_BT709
         frame.pointer.pointee.color_range = AVCOL_RANGE_MPEG
-        try video.encode(frame) { try write($0, from: video, to: videoStream) }
+        try video.encode(frame) { try write($0, from: video.context.pointee.time_base, to: videoStream) }
+        framesWritten += 1
+    }
+
+    /// Writes a copied video packet whose timestamps are already in `timeBase` on the output timeline.
+    func appendCopied(_ packet: Packet, timeBase: AVRational) throws {
+        try write(packet, from: timeBase, to: videoStream)
         framesWritten += 1
     }
 
@@ -134,10 +159,10 @@ public final class VideoWriter {
     public func finish() throws {
         guard !finished else { return }
         do {
-            try video.encode(nil) { try write($0, from: video, to: videoStream) }
+            if let video { try video.encode(nil) { try write($0, from: video.context.pointee.time_base, to: videoStream) } }
             if let audio {
                 try encodePendingAudio(flush: true)
-                try audio.encoder.encode(nil) { try write($0, from: audio.encoder, to: audio.stream) }
+                try audio.encoder.encode(nil) { try write($0, from: audio.encoder.context.pointee.time_base, to: audio.stream) }
             }
             try container.finish()
             finished = true
@@ -169,12 +194,12 @@ public final class VideoWriter {
             pendingSamples.removeFirst(count * channels)
             frame.pointer.pointee.pts = samplesWritten
             samplesWritten += Int64(count)
-            try audio.encoder.encode(frame) { try write($0, from: audio.encoder, to: audio.stream) }
+            try audio.encoder.encode(frame) { try write($0, from: audio.encoder.context.pointee.time_base, to: audio.stream) }
         }
     }
 
-    private func write(_ packet: Packet, from encoder: Encoder, to stream: UnsafeMutablePointer<AVStream>) throws {
-        av_packet_rescale_ts(packet.pointer, encoder.context.pointee.time_base, stream.pointee.time_base)
+    private func write(_ packet: Packet, from timeBase: AVRational, to stream: UnsafeMutablePointer<AVStream>) throws {
+        av_packet_rescale_ts(packet.pointer, timeBase, stream.pointee.time_base)
         packet.pointer.pointee.stream_index = stream.pointee.index
         try container.write(packet)
     }

@@ -1,0 +1,136 @@
+import ClipKitCore
+
+/// How `Concatenator` joins clips.
+public struct ConcatOptions: Sendable, Hashable {
+    /// What to do with the first frame of each following clip.
+    public enum SeamPolicy: String, Sendable, Hashable, CaseIterable {
+        /// Keep every frame.
+        case keep
+        /// Drop the first frame of a following clip when it repeats the previous clip's last frame
+        /// (its similarity reaches `seamThreshold`).
+        case drop
+        /// Always drop the first frame of every following clip.
+        case dropAlways = "drop=always"
+    }
+
+    public enum ColorMatch: String, Sendable, Hashable, CaseIterable {
+        case off
+        /// Correct each following clip so the chain stays anchored to the first clip's colour.
+        case first
+    }
+
+    public enum ReencodePolicy: String, Sendable, Hashable, CaseIterable {
+        /// Copy packets when the clips are compatible and nothing asks for new pictures; else re-encode.
+        case auto
+        case always
+        /// Fail rather than re-encode.
+        case never
+    }
+
+    public var seam: SeamPolicy
+    public var colorMatch: ColorMatch
+    public var reencode: ReencodePolicy
+    /// Output size (letterboxed or pillarboxed, never stretched); default the first clip's display size.
+    public var size: (width: Int, height: Int)?
+    /// Output frame rate; default the first clip's.
+    public var frameRate: Rational?
+    /// Frames blended at each seam (0: a cut).
+    public var crossfadeFrames: Int
+    /// Similarity (dB of mean/contrast-normalised luma PSNR) at or above which a seam's first frame
+    /// counts as a repeat. Adjacent frames of moving clips measure 15–30 dB; a repeated frame, even
+    /// with the colour drift of a new generation, 38 dB or more.
+    public var seamThreshold: Double
+    public var crf: Int
+    public var preset: String
+    /// Measure every seam (similarity, ΔE, pictures) even when copying, where it costs extra decoding.
+    public var measuresSeams: Bool
+
+    public init(seam: SeamPolicy = .keep, colorMatch: ColorMatch = .off, reencode: ReencodePolicy = .auto,
+                size: (width: Int, height: Int)? = nil, frameRate: Rational? = nil, crossfadeFrames: Int = 0,
+                seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresSeams: Bool = true) {
+        self.seam = seam
+        self.colorMatch = colorMatch
+        self.reencode = reencode
+        self.size = size
+        self.frameRate = frameRate
+        self.crossfadeFrames = crossfadeFrames
+        self.seamThreshold = seamThreshold
+        self.crf = crf
+        self.preset = preset
+        self.measuresSeams = measuresSeams
+    }
+
+    public static func == (a: ConcatOptions, b: ConcatOptions) -> Bool {
+        a.seam == b.seam && a.colorMatch == b.colorMatch && a.reencode == b.reencode && a.size?.width == b.size?.width
+            && a.size?.height == b.size?.height && a.frameRate == b.frameRate && a.crossfadeFrames == b.crossfadeFrames
+            && a.seamThreshold == b.seamThreshold && a.crf == b.crf && a.preset == b.preset && a.measuresSeams == b.measuresSeams
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seam)
+        hasher.combine(colorMatch)
+        hasher.combine(reencode)
+        hasher.combine(crossfadeFrames)
+    }
+}
+
+/// What a concat did, seam by seam: the `--report` JSON.
+public struct ConcatReport: Sendable, Codable, Hashable {
+    public struct Clip: Sendable, Codable, Hashable {
+        public var path: String
+        public var framesIn: Int
+        public var framesOut: Int
+        public var hasAudio: Bool
+    }
+
+    public struct Seam: Sendable, Codable, Hashable {
+        public var from: String
+        public var to: String
+        /// Similarity of the last frame before and the first frame after (dB, normalised luma PSNR).
+        public var similarity: Double
+        public var framesDropped: Int
+        /// Mean CIE76 ΔE (Lab) between the previous clip's last frame and this clip's first frame (the one
+        /// an i2v model copies from its input, measured even when dropped), before and after correction.
+        public var deltaEBefore: Double
+        public var deltaEAfter: Double
+        /// "copied" or "reencoded".
+        public var handling: String
+    }
+
+    public var output: String
+    /// "copy" (packets copied) or "reencode".
+    public var mode: String
+    /// Why the clips were re-encoded (empty for copy).
+    public var reencodeReasons: [String]
+    public var width: Int
+    public var height: Int
+    public var frameRate: Rational
+    public var frames: Int
+    public var duration: Double
+    public var hasAudio: Bool
+    public var seamThreshold: Double
+    /// Encoder PSNR against the frames it was given (re-encode only), YUV, in dB.
+    public var psnrAverage: Double?
+    public var psnrMinimum: Double?
+    public var clips: [Clip]
+    public var seams: [Seam]
+}
+
+/// Progress of a running concat, for a progress line.
+public struct ConcatProgress: Sendable {
+    public var clip: Int
+    public var clips: Int
+    public var framesDone: Int
+    public var framesTotal: Int
+}
+
+public struct ConcatError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    /// The input that failed, if one did.
+    public let path: String?
+
+    init(_ description: String, path: String? = nil) {
+        self.description = description
+        self.path = path
+    }
+}
