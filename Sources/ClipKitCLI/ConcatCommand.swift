@@ -80,7 +80,7 @@ struct ConcatCommand: AsyncParsableCommand {
     func run() async throws {
         let options = ConcatOptions(seam: seam, colorMatch: colorMatch, reencode: reencode, size: parsedSize,
                                     frameRate: fps.flatMap(Rational.init), crossfadeFrames: crossfade, seamThreshold: seamThreshold,
-                                    measuresSeams: report != nil || contactSheet != nil)
+                                    measuresQuality: report != nil || contactSheet != nil)
         try await reportingFailures {
             let line = ProgressLine(label: "frames", total: 0)
             let result: ConcatResult

@@ -42,12 +42,13 @@ public struct ConcatOptions: Sendable, Hashable {
     public var seamThreshold: Double
     public var crf: Int
     public var preset: String
-    /// Measure every seam (similarity, ΔE, pictures) even when copying, where it costs extra decoding.
-    public var measuresSeams: Bool
+    /// Measure what costs extra decoding: seams of copied clips (similarity, ΔE, pictures) and the
+    /// encode's PSNR (the output is decoded once more). Seams of re-encoded clips are always measured.
+    public var measuresQuality: Bool
 
     public init(seam: SeamPolicy = .keep, colorMatch: ColorMatch = .off, reencode: ReencodePolicy = .auto,
                 size: (width: Int, height: Int)? = nil, frameRate: Rational? = nil, crossfadeFrames: Int = 0,
-                seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresSeams: Bool = true) {
+                seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresQuality: Bool = true) {
         self.seam = seam
         self.colorMatch = colorMatch
         self.reencode = reencode
@@ -57,13 +58,13 @@ public struct ConcatOptions: Sendable, Hashable {
         self.seamThreshold = seamThreshold
         self.crf = crf
         self.preset = preset
-        self.measuresSeams = measuresSeams
+        self.measuresQuality = measuresQuality
     }
 
     public static func == (a: ConcatOptions, b: ConcatOptions) -> Bool {
         a.seam == b.seam && a.colorMatch == b.colorMatch && a.reencode == b.reencode && a.size?.width == b.size?.width
             && a.size?.height == b.size?.height && a.frameRate == b.frameRate && a.crossfadeFrames == b.crossfadeFrames
-            && a.seamThreshold == b.seamThreshold && a.crf == b.crf && a.preset == b.preset && a.measuresSeams == b.measuresSeams
+            && a.seamThreshold == b.seamThreshold && a.crf == b.crf && a.preset == b.preset && a.measuresQuality == b.measuresQuality
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -187,7 +187,7 @@ struct StreamCopy {
                                      framesTotal: plan.infos.reduce(0) { $0 + ($1.video?.frameCount ?? 0) }))
         }
         try writer.finish()
-        let seams = plan.options.measuresSeams ? try measureCopiedSeams() : []
+        let seams = plan.options.measuresQuality ? try measureCopiedSeams() : []
         let frames = clips.reduce(0) { $0 + $1.framesOut }
         let report = ConcatReport(output: output, mode: "copy", reencodeReasons: [], width: plan.width, height: plan.height,
                                   frameRate: plan.frameRate, frames: frames, duration: Double(offset) * av_q2d(timeBase),

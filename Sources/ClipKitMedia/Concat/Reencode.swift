@@ -32,7 +32,7 @@ struct Reencode {
         var sampled: [Int: Frame] = [:]
 
         func write(_ frame: Frame, clip: Int) throws {
-            if written % sampleEvery == 0 { sampled[written] = frame.clone() }
+            if options.measuresQuality, written % sampleEvery == 0 { sampled[written] = frame.clone() }
             try writer.append(frame: frame)
             written += 1
             progress?(ConcatProgress(clip: clip + 1, clips: plan.inputs.count, framesDone: written, framesTotal: framesTotal))
@@ -130,7 +130,7 @@ struct Reencode {
         if !audioTail.isEmpty { try writer.appendAudio(audioTail) }
         try writer.finish()
 
-        let psnr = try Reencode.psnr(of: output, against: sampled)
+        let psnr = options.measuresQuality ? try Reencode.psnr(of: output, against: sampled) : nil
         let report = ConcatReport(output: output, mode: "reencode", reencodeReasons: plan.reencodeReasons, width: plan.width,
                                   height: plan.height, frameRate: plan.frameRate, frames: written,
                                   duration: Double(written) / fps, hasAudio: plan.hasAudio, seamThreshold: options.seamThreshold,
