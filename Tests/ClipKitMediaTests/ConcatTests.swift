@@ -118,6 +118,20 @@ struct ConcatTests {
         #expect(try Self.loudness(output, from: start - 0.06, seconds: 0.05) < 0.001)
     }
 
+    @Test("rotated clips stay upright: copied with their display matrix, or turned when re-encoded")
+    func rotation() throws {
+        let rotated = try Fixtures.shared.path(.rotated)
+        let upright = try FrameExtractor.extract(.last, from: rotated)
+        let copied = Fixtures.shared.scratch("rotated-copy.mp4"), reencoded = Fixtures.shared.scratch("rotated-reencode.mp4")
+        #expect(try Concatenator.concat([rotated, rotated], to: copied).report.mode == "copy")
+        #expect(MediaProbe.probe(copied).video?.rotation == MediaProbe.probe(rotated).video?.rotation)
+        #expect(try FrameExtractor.extract(.last, from: copied) == upright)
+        let result = try Concatenator.concat([rotated, rotated], to: reencoded, options: ConcatOptions(reencode: .always))
+        #expect(result.report.width == upright.width && result.report.height == upright.height)
+        #expect(MediaProbe.probe(reencoded).video?.rotation == 0)
+        #expect(try FrameExtractor.extract(.last, from: reencoded).psnr(against: upright) > 35)
+    }
+
     @Test("a cross-fade blends N frames at each seam and shortens the output by N per seam")
     func crossfade() throws {
         let clips = try ChainFixture.make("fade", clips: 3, drift: false)

@@ -154,8 +154,7 @@ struct StreamCopy {
         let timeBase = first.stream(firstIndex).pointee.time_base
         let settings = VideoSettings(width: plan.width, height: plan.height, frameRate: plan.frameRate,
                                      audio: plan.hasAudio ? AudioSettings() : nil)
-        let writer = try VideoWriter(path: output, settings: settings,
-                                     copying: (UnsafePointer(first.stream(firstIndex).pointee.codecpar), timeBase), overwrite: overwrite)
+        let writer = try VideoWriter(path: output, settings: settings, copying: first.stream(firstIndex), overwrite: overwrite)
         let packet = Packet()
         var offset: Int64 = 0, lastDTS = Int64.min
         var clips: [ConcatReport.Clip] = []

@@ -16,7 +16,7 @@ final class Letterbox {
 
     /// The picture rotated upright, scaled to fit and centred on black.
     func fit(_ frame: Frame, rotation: Int) -> Frame {
-        let upright = rotation == 0 ? frame : Letterbox.rotate(frame, clockwise: rotation)
+        let upright = rotation == 0 ? frame : Letterbox.rotate(Letterbox.eightBit420(frame), clockwise: rotation)
         let key = (upright.width, upright.height, upright.pixelFormat)
         if scalerKey.map({ $0 != key }) ?? true {
             // Largest even size with the source's aspect that fits the canvas.
@@ -42,7 +42,19 @@ final class Letterbox {
         return canvas
     }
 
-    /// Turns a planar YUV picture by 90, 180 or 270 degrees clockwise, plane by plane.
+    /// The picture as 8-bit 4:2:0 (what `rotate` works on), converted only if it is not already.
+    static func eightBit420(_ frame: Frame) -> Frame {
+        let format = Scaler.plainFormat(frame.pixelFormat)
+        guard format != AV_PIX_FMT_YUV420P else { return frame }
+        let scaler = Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
+                            sourceFullRange: Scaler.isFullRange(frame), to: (frame.width, frame.height, AV_PIX_FMT_YUV420P),
+                            targetMatrix: Scaler.matrix(for: frame), targetFullRange: Scaler.isFullRange(frame))
+        let converted = scaler.convert(frame)
+        av_frame_copy_props(converted.pointer, frame.pointer)
+        return converted
+    }
+
+    /// Turns an 8-bit 4:2:0 picture by 90, 180 or 270 degrees clockwise, plane by plane.
     static func rotate(_ frame: Frame, clockwise degrees: Int) -> Frame {
         let turns = ((degrees / 90) % 4 + 4) % 4
         let (w, h) = (frame.width, frame.height)

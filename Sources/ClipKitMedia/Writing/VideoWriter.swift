@@ -62,16 +62,21 @@ public final class VideoWriter {
         try self.init(path: path, settings: settings, copying: nil, overwrite: overwrite)
     }
 
-    /// With `copying`, video packets are copied from inputs with these codec parameters instead of encoded.
-    init(path: String, settings: VideoSettings, copying source: (parameters: UnsafePointer<AVCodecParameters>, timeBase: AVRational)?,
-         overwrite: Bool) throws {
+    /// With `copying`, video packets are copied from inputs shaped like `stream` instead of encoded; the
+    /// stream's display matrix comes along so a rotated clip still plays upright.
+    init(path: String, settings: VideoSettings, copying stream: UnsafeMutablePointer<AVStream>?, overwrite: Bool) throws {
         self.settings = settings
         output = try OutputFile(path, overwrite: overwrite)
         container = try OutputContainer(path: output.temporaryPath)
         let globalHeader = container.needsGlobalHeader
-        if let source {
+        if let source = stream {
             video = nil
-            videoStream = try container.addStream(copying: source.parameters, timeBase: source.timeBase)
+            videoStream = try container.addStream(copying: source.pointee.codecpar, timeBase: source.pointee.time_base)
+            var size = 0
+            if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size),
+               let copy = av_stream_new_side_data(videoStream, AV_PKT_DATA_DISPLAYMATRIX, size) {
+                copy.update(from: matrix, count: size)
+            }
             videoStream.pointee.avg_frame_rate = AVRational(num: Int32(settings.frameRate.numerator), den: Int32(settings.frameRate.denominator))
         } else {
             let encoder = try Self.videoEncoder(path: path, settings: settings, globalHeader: globalHeader)
