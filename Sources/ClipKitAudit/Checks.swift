@@ -1,0 +1,414 @@
+import ClipKitCore
+import Foundation
+
+/// One problem the audit found, with the money at stake.
+public struct Finding: Sendable, Hashable, Codable {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The delivered video is shorter than the seconds billed (beyond the tolerance).
+        case durationShort
+        /// The delivered resolution tier is not the tier billed.
+        case tierMismatch
+        /// The frame count does not match frame rate × duration.
+        case frameCountInconsistent
+        /// The model delivers audio (wan2.5) but the clip has none.
+        case audioMissing
+        /// The model is silent (wan2.2) but the clip has audio.
+        case audioUnexpected
+        /// No clip was found for a billed task.
+        case clipMissing
+        /// The file is not a video (an expired-URL error page saved as .mp4, an empty file).
+        case notVideo
+        /// The file is cut short or does not decode.
+        case truncated
+        /// The task failed or was canceled, yet it was billed.
+        case failedButBilled
+        /// The provider flagged or blocked the content, yet billed it.
+        case contentFlaggedButBilled
+        /// The same task is billed more than once.
+        case duplicateBilling
+        /// The billed amount is not the price book's amount for the billed properties.
+        case amountMismatch
+        /// No price is known for a billed model and tier: nothing can be verified in money.
+        case unpriced
+        /// A record could not be read.
+        case recordUnreadable
+    }
+
+    public enum Severity: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
+        case warning, error
+
+        public static func < (a: Severity, b: Severity) -> Bool { a == .warning && b == .error }
+    }
+
+    public var code: Code
+    public var severity: Severity
+    public var taskID: String?
+    public var provider: String?
+    public var model: String?
+    /// The clip checked, if any.
+    public var clip: String?
+    /// The record that carries the charge (or could not be read).
+    public var record: RecordLocation?
+    /// What is wrong, naming the task and the file.
+    public var message: String
+    /// How much was billed beyond what the delivered clip supports, in the bill's currency; zero for
+    /// a finding that costs nothing by itself, nil when the amount cannot be known.
+    public var overBilled: Money?
+
+    public init(
+        code: Code, severity: Severity, taskID: String? = nil, provider: String? = nil, model: String? = nil,
+        clip: String? = nil, record: RecordLocation? = nil, message: String, overBilled: Money?
+    ) {
+        self.code = code
+        self.severity = severity
+        self.taskID = taskID
+        self.provider = provider
+        self.model = model
+        self.clip = clip
+        self.record = record
+        self.message = message
+        self.overBilled = overBilled
+    }
+}
+
+/// Settings of the checks.
+public struct AuditOptions: Sendable, Hashable {
+    /// How many frames shorter than billed a clip may be before `durationShort` (default one frame).
+    public var toleranceFrames: Double
+    /// The frame rate assumed for the tolerance when a clip's rate is unknown.
+    public var fallbackFrameRate: Double
+
+    public init(toleranceFrames: Double = 1, fallbackFrameRate: Double = 30) {
+        self.toleranceFrames = toleranceFrames
+        self.fallbackFrameRate = fallbackFrameRate
+    }
+}
+
+/// A task as billed, after all its records are merged: what the checks compare with the clip.
+public struct BilledTask: Sendable, Hashable {
+    /// Where the billed tier came from; a tier only assumed from the clip is never "mismatched".
+    public enum TierSource: String, Sendable, Hashable, Codable {
+        /// Usage, a bill column or a request parameter.
+        case record
+        /// The model is sold at one tier only (WaveSpeed `…-480p`).
+        case model
+        /// The only tier whose price gives the billed amount.
+        case amount
+        /// Unknown from the records: taken from the delivered clip.
+        case clip
+    }
+
+    public var taskID: String
+    public var provider: String
+    public var model: String?
+    public var status: TaskStatus?
+    public var providerStatus: String?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var contentFlagged: Bool
+    public var tier: Tier?
+    public var tierSource: TierSource?
+    /// Seconds billed (after the rule's minimum and increment).
+    public var billedSeconds: Decimal?
+    /// The video length paid for: what the provider says it output, or the requested/nominal length.
+    public var paidSeconds: Decimal?
+    /// The amount charged: the bill's, or the price book's for a charge implied by usage.
+    public var charge: Money?
+    /// The price book's amount for the billed model, tier and seconds.
+    public var expectedCharge: Money?
+    /// True when the amount came from a bill (so it can disagree with the price book).
+    public var chargeFromBill: Bool
+    public var rule: PriceRule?
+    /// Whether the clip should have audio: the rule's expectation, overridden by the request's switch.
+    public var audio: PriceRule.AudioExpectation
+    public var clip: String?
+    public var matchMethod: MatchMethod?
+    /// The record that carries the charge.
+    public var record: RecordLocation
+    /// ModelVerse execution time, for the report only.
+    public var executionSeconds: Decimal?
+
+    public init(
+        taskID: String, provider: String, model: String? = nil, status: TaskStatus? = .succeeded,
+        providerStatus: String? = nil, errorCode: String? = nil, errorMessage: String? = nil,
+        contentFlagged: Bool = false, tier: Tier? = nil, tierSource: TierSource? = .record,
+        billedSeconds: Decimal? = nil, paidSeconds: Decimal? = nil, charge: Money?, expectedCharge: Money? = nil,
+        chargeFromBill: Bool = false, rule: PriceRule? = nil, audio: PriceRule.AudioExpectation = .any,
+        clip: String? = nil, matchMethod: MatchMethod? = nil,
+        record: RecordLocation = RecordLocation(file: "-", line: 0), executionSeconds: Decimal? = nil
+    ) {
+        self.taskID = taskID
+        self.provider = provider
+        self.model = model
+        self.status = status
+        self.providerStatus = providerStatus
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.contentFlagged = contentFlagged
+        self.tier = tier
+        self.tierSource = tierSource
+        self.billedSeconds = billedSeconds
+        self.paidSeconds = paidSeconds ?? billedSeconds
+        self.charge = charge
+        self.expectedCharge = expectedCharge
+        self.chargeFromBill = chargeFromBill
+        self.rule = rule
+        self.audio = audio
+        self.clip = clip
+        self.matchMethod = matchMethod
+        self.record = record
+        self.executionSeconds = executionSeconds
+    }
+
+    /// "task abc (wan2.2-t2v-plus, records/bill.csv:4)".
+    var name: String { "task \(taskID) (\(model ?? provider), \(record))" }
+}
+
+/// The checks: pure functions of a billed task, the probe of its clip, the price book and options.
+public enum Checks {
+    /// Every finding for one billed task. `media` is the probe of `task.clip` (nil if there is no clip).
+    public static func run(
+        _ task: BilledTask, media: MediaInfo?, priceBook: PriceBook,
+        options: AuditOptions = AuditOptions()
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        if task.charge == nil { findings.append(unpriced(task)) }
+        if let finding = failedButBilled(task) { return findings + [finding] }
+        if let finding = contentFlaggedButBilled(task) { return findings + [finding] }
+        if let finding = amountMismatch(task) { findings.append(finding) }
+        if let finding = clipMissing(task, media: media) { return findings + [finding] }
+        guard let media else { return findings }
+        if let finding = notVideo(task, media: media) { return findings + [finding] }
+        if let finding = truncated(task, media: media) { return findings + [finding] }
+        findings += [
+            durationShort(task, media: media, options: options),
+            tierMismatch(task, media: media, priceBook: priceBook),
+            frameCountInconsistent(task, media: media, options: options),
+            audio(task, media: media),
+        ].compactMap { $0 }
+        return findings
+    }
+
+    /// The whole charge is disputed when a billed task failed or was canceled.
+    public static func failedButBilled(_ task: BilledTask) -> Finding? {
+        guard let status = task.status, status.isFailure, !task.contentFlagged else { return nil }
+        let reason = [task.errorCode, task.errorMessage].compactMap { $0 }.joined(separator: ": ")
+        return finding(
+            .failedButBilled, .error, task, media: nil,
+            "\(task.name) is \(task.providerStatus ?? status.rawValue)\(reason.isEmpty ? "" : " (\(reason))") yet billed \(text(task.charge))",
+            task.charge)
+    }
+
+    /// The whole charge is disputed when the provider flagged or blocked the content and still billed it.
+    public static func contentFlaggedButBilled(_ task: BilledTask) -> Finding? {
+        guard task.contentFlagged else { return nil }
+        let why = task.errorCode.map { "blocked with \($0)" } ?? "flagged as NSFW"
+        return finding(
+            .contentFlaggedButBilled, .error, task, media: nil,
+            "\(task.name) was \(why) yet billed \(text(task.charge))", task.charge)
+    }
+
+    /// A bill's amount against the price book's amount for the same model, tier and seconds.
+    public static func amountMismatch(_ task: BilledTask) -> Finding? {
+        guard task.chargeFromBill, let charge = task.charge, let expected = task.expectedCharge,
+            charge.currency == expected.currency, charge != expected
+        else { return nil }
+        let what = "\(task.tier?.rawValue ?? "?") \(seconds(task.billedSeconds))"
+        if charge.amount > expected.amount {
+            return finding(
+                .amountMismatch, .error, task, media: nil,
+                "\(task.name) billed \(charge) but \(what) costs \(expected) by the price book", charge - expected)
+        }
+        return finding(
+            .amountMismatch, .warning, task, media: nil,
+            "\(task.name) billed \(charge), less than the price book's \(expected) for \(what)", .zero(charge.currency))
+    }
+
+    /// A billed task with no clip, or a manifest path that does not exist.
+    public static func clipMissing(_ task: BilledTask, media: MediaInfo?) -> Finding? {
+        if task.clip == nil {
+            return finding(
+                .clipMissing, .error, task, media: nil,
+                "\(task.name) billed \(text(task.charge)) but no clip matches it", task.charge)
+        }
+        guard media?.error?.code == .notFound else { return nil }
+        return finding(
+            .clipMissing, .error, task, media: media,
+            "\(task.name): clip \(task.clip ?? "") does not exist", task.charge)
+    }
+
+    /// A file that is not a video at all: empty, an XML/HTML error page, no video stream, unreadable.
+    public static func notVideo(_ task: BilledTask, media: MediaInfo) -> Finding? {
+        guard let problem = media.error, problem.code != .notFound, problem.code != .truncated else {
+            if media.error == nil && media.video == nil {
+                return finding(
+                    .notVideo, .error, task, media: media,
+                    "\(task.name): \(media.path) has no video stream", task.charge)
+            }
+            return nil
+        }
+        return finding(
+            .notVideo, .error, task, media: media,
+            "\(task.name): \(describe(problem, of: media.path, as: "is not a video"))", task.charge)
+    }
+
+    /// A file cut short, or (deep probe) one with undecodable frames or fewer decoded frames than indexed.
+    public static func truncated(_ task: BilledTask, media: MediaInfo) -> Finding? {
+        var reason: String?
+        if let problem = media.error, problem.code == .truncated {
+            return finding(
+                .truncated, .error, task, media: media,
+                "\(task.name): \(describe(problem, of: media.path, as: "is truncated"))", task.charge)
+        } else if let video = media.video {
+            if let errors = video.decodeErrors, errors > 0 {
+                reason = "\(errors) decode error\(errors == 1 ? "" : "s")"
+            } else if let decoded = video.decodedFrames, let count = video.frameCount, decoded < count {
+                reason = "only \(decoded) of \(count) frames decode"
+            }
+        }
+        guard let reason else { return nil }
+        return finding(
+            .truncated, .error, task, media: media, "\(task.name): \(media.path) is truncated (\(reason))", task.charge)
+    }
+
+    /// The delivered video is shorter than paid for by more than the tolerance. The amount is the
+    /// pro-rata value of the missing seconds: charge × missing ÷ paid seconds.
+    public static func durationShort(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
+        guard let paid = task.paidSeconds, paid > 0, let delivered = deliveredSeconds(media),
+            let exact = media.video?.duration ?? media.duration
+        else { return nil }
+        let fps = media.video?.frameRate.flatMap { $0.isValid ? $0.doubleValue : nil } ?? options.fallbackFrameRate
+        let tolerance = options.toleranceFrames / fps
+        // The comparison uses the exact duration with a hair of slack: 148 frames at 30 fps plus two
+        // frames of tolerance is exactly 5 s, not short.
+        guard exact + tolerance + 1e-6 < paid.doubleValue else { return nil }
+        let missing = paid - delivered
+        let amount = task.charge.map { ($0 * (missing / paid)).rounded() }
+        return finding(
+            .durationShort, .error, task, media: media,
+            "\(task.name): \(media.path) lasts \(seconds(delivered)), \(seconds(missing)) short of the \(seconds(paid)) billed",
+            amount)
+    }
+
+    /// The delivered tier against the billed tier. A lower tier is over-billed by the charge minus
+    /// the price of the same seconds at the best priced tier the clip reaches (all of it if none).
+    public static func tierMismatch(_ task: BilledTask, media: MediaInfo, priceBook: PriceBook) -> Finding? {
+        guard let billed = task.tier, task.tierSource != .clip, let video = media.video else { return nil }
+        let delivered = media.tier
+        if delivered == billed { return nil }
+        let size = "\(video.width)×\(video.height)"
+        if let delivered, delivered > billed {
+            return finding(
+                .tierMismatch, .warning, task, media: media,
+                "\(task.name): \(media.path) is \(size) (\(delivered.rawValue)), above the \(billed.rawValue) billed",
+                task.charge.map { .zero($0.currency) })
+        }
+        var amount: Money?
+        var fairText = ""
+        if let charge = task.charge {
+            // The best priced tier the clip reaches, in the bill's currency.
+            let fairRule = delivered.flatMap { reached in
+                priceBook.rules(provider: task.provider, model: task.model ?? "")
+                    .filter { rule in
+                        (rule.tier.map { $0 <= reached } ?? false) && rule.currency == charge.currency && rule.price != nil
+                    }
+                    .max { $0.tier! < $1.tier! }
+            }
+            if let fairRule, let fair = fairRule.charge(seconds: task.billedSeconds), let tier = fairRule.tier {
+                amount = Money.max(charge - fair, .zero(charge.currency))
+                fairText = "; worth \(fair) at \(tier.rawValue)"
+            } else {
+                amount = charge
+            }
+        }
+        return finding(
+            .tierMismatch, .error, task, media: media,
+            "\(task.name): billed \(billed.rawValue) but \(media.path) is \(size) (\(delivered?.rawValue ?? "below 480P"))\(fairText)",
+            amount)
+    }
+
+    /// Frames against frame rate × duration: a clip that claims 30 fps for 5 s should hold 150 frames.
+    public static func frameCountInconsistent(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
+        guard let video = media.video, let count = video.frameCount, let rate = video.frameRate, rate.isValid,
+            let duration = video.duration, duration > 0
+        else { return nil }
+        let expected = rate.doubleValue * duration
+        guard abs(Double(count) - expected) > max(1, options.toleranceFrames) else { return nil }
+        return finding(
+            .frameCountInconsistent, .warning, task, media: media,
+            "\(task.name): \(media.path) has \(count) frames, but \(rate) fps × \(format(duration)) s is \(Int(expected.rounded()))",
+            task.charge.map { .zero($0.currency) })
+    }
+
+    /// Audio against the model: wan2.5 delivers audio by default, wan2.2 none.
+    public static func audio(_ task: BilledTask, media: MediaInfo) -> Finding? {
+        let zero = task.charge.map { Money.zero($0.currency) }
+        switch task.audio {
+        case .expected where media.audio == nil:
+            return finding(
+                .audioMissing, .warning, task, media: media,
+                "\(task.name): \(media.path) has no audio, but \(task.model ?? "the model") delivers audio", zero)
+        case .none where media.audio != nil:
+            return finding(
+                .audioUnexpected, .warning, task, media: media,
+                "\(task.name): \(media.path) has audio, but \(task.model ?? "the model") is silent: is it the right clip?",
+                zero)
+        default:
+            return nil
+        }
+    }
+
+    /// A second (third, …) charge for a task already charged at `first`.
+    public static func duplicateBilling(
+        _ task: BilledTask, charge: Money?, at location: RecordLocation,
+        first: RecordLocation
+    ) -> Finding {
+        Finding(
+            code: .duplicateBilling, severity: .error, taskID: task.taskID, provider: task.provider, model: task.model,
+            clip: task.clip, record: location,
+            message: "task \(task.taskID) billed again at \(location) (\(text(charge))), already billed at \(first)",
+            overBilled: charge)
+    }
+
+    /// A billed task whose amount cannot be known: no price for its model and tier.
+    public static func unpriced(_ task: BilledTask) -> Finding {
+        let what = task.model.map { "\($0) at \(task.tier?.rawValue ?? "an unknown tier")" } ?? "an unknown model"
+        let hint = task.model == nil ? "name the model in a manifest (task_id,path,model)" : "set a price with --prices"
+        return finding(.unpriced, .warning, task, media: nil, "\(task.name): no price for \(what): \(hint)", nil)
+    }
+
+    // MARK: - Helpers
+
+    /// The video's duration, or the container's; to the millisecond.
+    static func deliveredSeconds(_ media: MediaInfo) -> Decimal? {
+        guard let value = media.video?.duration ?? media.duration, value.isFinite, value >= 0 else { return nil }
+        return Rounding.halfUp.round(Decimal(value), scale: 3)
+    }
+
+    private static func finding(
+        _ code: Finding.Code, _ severity: Finding.Severity, _ task: BilledTask,
+        media: MediaInfo?, _ message: String, _ amount: Money?
+    ) -> Finding {
+        Finding(
+            code: code, severity: severity, taskID: task.taskID, provider: task.provider, model: task.model,
+            clip: media?.path ?? task.clip, record: task.record, message: message, overBilled: amount)
+    }
+
+    /// The media layer's message when it already names the file, else "PATH is …: message".
+    private static func describe(_ problem: MediaProblem, of path: String, as verdict: String) -> String {
+        problem.message.contains(path)
+            ? "\(problem.message) [\(problem.code.rawValue)]"
+            : "\(path) \(verdict) (\(problem.code.rawValue): \(problem.message))"
+    }
+
+    static func text(_ money: Money?) -> String { money?.description ?? "an unknown amount" }
+
+    static func seconds(_ value: Decimal?) -> String {
+        guard let value else { return "? s" }
+        return "\(Rounding.halfUp.round(value, scale: 3).plainText) s"
+    }
+
+    static func format(_ value: Double) -> String {
+        seconds(Decimal(value)).dropLast(2).description
+    }
+}

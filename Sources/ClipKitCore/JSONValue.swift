@@ -1,0 +1,96 @@
+import Foundation
+
+/// Any JSON value, kept as it was: used where a provider's payload must be stored untouched (the raw
+/// `usage` object of a task, a request body). Numbers are `Decimal`, so `10.23` stays `10.23`.
+public enum JSONValue: Sendable, Hashable, Codable {
+    case null
+    case bool(Bool)
+    case number(Decimal)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let value = try? c.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? c.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? c.decode(Decimal.self) {
+            self = .number(value)
+        } else if let value = try? c.decode([JSONValue].self) {
+            self = .array(value)
+        } else if let value = try? c.decode([String: JSONValue].self) {
+            self = .object(value)
+        } else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let value): try c.encode(value)
+        case .number(let value): try c.encode(value)
+        case .string(let value): try c.encode(value)
+        case .array(let value): try c.encode(value)
+        case .object(let value): try c.encode(value)
+        }
+    }
+
+    /// The member `key` of an object; nil for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// A string, or a number or boolean written as text ("5" for 5); nil for null, arrays and objects.
+    public var stringValue: String? {
+        switch self {
+        case .string(let value): value
+        case .number(let value): value.description
+        case .bool(let value): value ? "true" : "false"
+        default: nil
+        }
+    }
+
+    /// A number, or a string holding one ("5.0"): providers are not consistent about which they send.
+    public var decimalValue: Decimal? {
+        switch self {
+        case .number(let value): return value
+        case .string(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, trimmed.allSatisfy({ "0123456789.-+eE".contains($0) }) else { return nil }
+            return Decimal(string: trimmed)
+        default: return nil
+        }
+    }
+
+    /// A boolean, or the strings "true"/"false".
+    public var boolValue: Bool? {
+        switch self {
+        case .bool(let value): value
+        case .string(let text) where text.lowercased() == "true": true
+        case .string(let text) where text.lowercased() == "false": false
+        default: nil
+        }
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+}
