@@ -142,4 +142,24 @@ struct BadInputTests {
         #expect(good.error == nil)
         #expect(good.video?.decodedFrames == 150 && good.video?.decodeErrors == 0)
     }
+
+    @Test("a deep decode reads every GOP, from the first keyframe, in every container", arguments: [
+        Fixture.fragmented, .matroska, .indexAtEnd, .editListCut,
+    ])
+    func deepDecodeEveryGOP(_ fixture: Fixture) throws {
+        let path = try Fixtures.shared.path(fixture)
+        let info = MediaProbe.probe(path, deep: true)
+        #expect(info.error == nil, "\(info.error?.description ?? "")")
+        #expect(info.video?.decodedFrames == (try Oracle.decodedFrameCount(path)))
+    }
+
+    @Test("a deep decode of a clip longer than one GOP counts every frame")
+    func deepDecodeManyGOPs() throws {
+        let path = Fixtures.shared.scratch("ten-seconds.mp4")
+        try Tool.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=10",
+                                "-c:v", "libx264", "-preset", "veryfast", "-g", "60", path])
+        let info = MediaProbe.probe(path, deep: true)
+        #expect(info.error == nil)
+        #expect(info.video?.decodedFrames == 300)
+    }
 }

@@ -59,6 +59,12 @@ final class InputFile {
         return true
     }
 
+    /// Goes back to the first packet, after reading (avformat_seek_file to the container's start).
+    func rewind() throws(FFmpegError) {
+        let start = context.pointee.start_time != cffmpeg_nopts_value() ? context.pointee.start_time : 0
+        try check(avformat_seek_file(context, -1, Int64.min, start, start, AVSEEK_FLAG_BACKWARD), "avformat_seek_file", path)
+    }
+
     /// Seeks `stream` to the keyframe at or before `timestamp` (in the stream's time base).
     func seek(stream index: Int, to timestamp: Int64) throws(FFmpegError) {
         try check(av_seek_frame(context, Int32(index), timestamp, AVSEEK_FLAG_BACKWARD), "av_seek_frame", path)

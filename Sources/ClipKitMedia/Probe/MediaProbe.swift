@@ -145,7 +145,7 @@ public enum MediaProbe {
     }
 
     private static func decodeAll(_ input: InputFile, stream index: Int) throws -> (frames: Int, errors: Int) {
-        try input.seek(stream: index, to: Int64.min + 1)
+        try input.rewind()  // counting may have read every packet already
         input.selectOnly(index)
         let decoder = try Decoder(for: input, stream: index)
         let packet = Packet(), frame = Frame()
