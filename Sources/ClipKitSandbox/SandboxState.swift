@@ -41,7 +41,7 @@ actor SandboxState {
     private(set) var tasks: [String: SandboxTask] = [:]
     private var tokens: [String: String] = [:]
     private var media: [String: Data] = [:]
-    private var counter = 0
+    private var mediaCounter = 0
     /// Tasks created per protocol (lost answers included): what "submitted twice" is measured by.
     private(set) var created: [SandboxProtocol: Int] = [:]
     /// Create requests received per protocol, refused ones included.
@@ -91,15 +91,10 @@ actor SandboxState {
 
     func countWebhook() { webhooksSent += 1 }
 
-    /// A fresh id in the provider's style.
+    /// A fresh id in the provider's style: a UUID for DashScope, 32 hex digits for the others.
     func newID(_ proto: SandboxProtocol) -> String {
-        counter += 1
-        let hex = String(format: "%08x%08x", UInt32(truncatingIfNeeded: stableHash("\(faults.seed)-\(counter)-\(directory)")),
-                         UInt32(counter))
-        switch proto {
-        case .dashscope: return "\(hex.prefix(8))-\(hex.dropFirst(8).prefix(4))-4\(hex.suffix(3))-a\(String(counter % 1000).leftPad(3))-\(hex)"
-        case .wavespeed, .modelverse: return hex + hex.reversed()
-        }
+        let uuid = UUID().uuidString.lowercased()
+        return proto == .dashscope ? uuid : uuid.replacingOccurrences(of: "-", with: "")
     }
 
     func add(_ task: SandboxTask) {
@@ -160,8 +155,8 @@ actor SandboxState {
     }
 
     func storeMedia(_ data: Data, ext: String) -> String {
-        counter += 1
-        let name = String(format: "%016llx", stableHash("media-\(counter)-\(data.count)")) + "." + ext
+        mediaCounter += 1
+        let name = String(format: "%016llx", stableHash("media-\(mediaCounter)-\(data.count)-\(directory)")) + "." + ext
         media[name] = data
         return name
     }
@@ -169,8 +164,4 @@ actor SandboxState {
     func media(_ name: String) -> Data? { media[name] }
 
     func allTasks() -> [SandboxTask] { tasks.values.sorted { $0.createdAt > $1.createdAt } }
-}
-
-extension String {
-    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
