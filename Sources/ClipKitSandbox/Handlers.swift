@@ -349,7 +349,11 @@ struct Handlers: Sendable {
             while sent < length {
                 var chunk = min(64 << 10, length - sent)
                 if let cutAfter { chunk = min(chunk, max(0, cutAfter - sent)) }
-                if chunk == 0 { throw SandboxError("download cut after \(sent) bytes by the cutAfterBytes fault") }
+                if chunk == 0 {
+                    // Let the client take the bytes already sent, as over a real network, before the cut.
+                    try await Task.sleep(for: .milliseconds(100))
+                    throw SandboxError("download cut after \(sent) bytes by the cutAfterBytes fault")
+                }
                 guard let data = try handle.read(upToCount: chunk), !data.isEmpty else { break }
                 try await writer.write(ByteBuffer(bytes: data))
                 sent += data.count

@@ -135,7 +135,8 @@ struct FaultTests {
             let result = try await h.runner(h.client(kind)).run(Self.request(kind), clipPath: clip)
             let stats = await h.sandbox.stats()
             #expect(stats.cutDownloads == 2)
-            #expect(stats.rangeRequests >= 2)
+            // Each cut is followed by a ranged request unless it delivered nothing at all; at least one did.
+            #expect(stats.rangeRequests >= 1)
             // Complete: the same bytes as an uncut fetch of the output URL, and every frame decodes.
             let whole = try await h.transport.perform(method: .GET, url: try #require(result.record.outputURL), headers: [], body: nil).body
             #expect(try Data(contentsOf: URL(fileURLWithPath: clip)) == whole)
