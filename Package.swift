@@ -4,15 +4,23 @@ import PackageDescription
 // Layering (data flows one way):
 //   CFFmpeg (C shim) → ClipKitMedia (owns every av* call) → ClipKitCore value types
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
-//   front ends: ClipKitCLI (the `clipkit` executable)
+//   ClipKitCore, ClipKitMedia ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner)
+//   front ends: ClipKitCLI (the `clipkit` executable), ClipKitSandbox (offline provider server, Hummingbird)
 let package = Package(
     name: "ClipKit",
     products: [
         .executable(name: "clipkit", targets: ["ClipKitCLI"]),
-        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit"]),
+        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders"]),
+        .library(name: "ClipKitSandbox", targets: ["ClipKitSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Already in the graph through async-http-client; named so the clients can import NIOCore/NIOHTTP1.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -24,10 +32,33 @@ let package = Package(
         .target(name: "ClipKitCore"),
         .target(name: "ClipKitMedia", dependencies: ["CFFmpeg", "ClipKitCore"]),
         .target(name: "ClipKitAudit", dependencies: ["ClipKitCore"]),
+        .target(
+            name: "ClipKitProviders",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The sandbox deliberately does not use the clients' wire types: it writes the providers' JSON
+        // itself, so a misread protocol shows up as a failing test instead of agreeing with itself.
+        .target(
+            name: "ClipKitSandbox",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitAudit",
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,5 +67,13 @@ let package = Package(
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
         .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia", "ClipKitTestSupport"]),
+        .testTarget(
+            name: "ClipKitProvidersTests",
+            dependencies: [
+                "ClipKitProviders", "ClipKitSandbox", "ClipKitCore", "ClipKitMedia", "ClipKitTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

@@ -12,7 +12,10 @@ struct ClipKit: AsyncParsableCommand {
             2 usage error; 3 an input could not be read.
             Machine-readable output goes to stdout, progress and logs to stderr.
             """,
-        subcommands: [ProbeCommand.self, FrameCommand.self, VerifyCommand.self, ConcatCommand.self, AuditCommand.self, PricesCommand.self]
+        subcommands: [
+            ProbeCommand.self, FrameCommand.self, VerifyCommand.self, ConcatCommand.self, AuditCommand.self, PricesCommand.self,
+            GenerateCommand.self, SandboxCommand.self,
+        ]
     )
 
     /// Runs the command, mapping argument errors to exit code 2 (swift-argument-parser's default is 64).

@@ -1,0 +1,87 @@
+import Crypto
+import Foundation
+
+/// Verifies WaveSpeed webhook deliveries as WaveSpeed signs them: `webhook-signature: v3,<hex>` where
+/// hex is HMAC-SHA256 over `"{webhook-id}.{webhook-timestamp}.{raw body}"`, keyed with the account's
+/// secret minus its `whsec_` prefix (the remaining text's UTF-8 bytes, not base64-decoded).
+public struct WebhookVerifier: Sendable {
+    /// Why a delivery was rejected.
+    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+        case missingHeader(String)
+        case malformedSignature(String)
+        case badTimestamp(String)
+        /// The timestamp is further than the tolerance from now (a replay, or a clock far off).
+        case stale(ageSeconds: Int)
+        case signatureMismatch
+
+        public var description: String {
+            switch self {
+            case .missingHeader(let name): "webhook rejected: no \(name) header"
+            case .malformedSignature(let value): "webhook rejected: signature \"\(value)\" is not v3,<hex>"
+            case .badTimestamp(let value): "webhook rejected: timestamp \"\(value)\" is not Unix seconds"
+            case .stale(let age): "webhook rejected: timestamp is \(age) s from now (limit 300 s)"
+            case .signatureMismatch: "webhook rejected: signature does not match the body"
+            }
+        }
+    }
+
+    /// The HMAC key's bytes (`SymmetricKey` is not `Sendable`, so it is made per check).
+    private let key: Data
+    /// How far a delivery's timestamp may be from now.
+    public var tolerance: TimeInterval
+
+    /// - Parameter secret: the webhook secret as shown in WaveSpeed's console, `whsec_…`.
+    public init(secret: String, tolerance: TimeInterval = 300) {
+        let raw = secret.hasPrefix("whsec_") ? String(secret.dropFirst("whsec_".count)) : secret
+        key = Data(raw.utf8)
+        self.tolerance = tolerance
+    }
+
+    /// Checks one delivery.
+    /// - Parameter headers: header names in any case.
+    /// - Throws: `Rejection` saying what was wrong.
+    public func verify(body: Data, headers: [String: String], now: Date = Date()) throws {
+        func header(_ name: String) throws -> String {
+            guard let value = headers.first(where: { $0.key.lowercased() == name })?.value, !value.isEmpty else {
+                throw Rejection.missingHeader(name)
+            }
+            return value.trimmingCharacters(in: .whitespaces)
+        }
+        let id = try header("webhook-id"), timestamp = try header("webhook-timestamp")
+        let signature = try header("webhook-signature")
+        guard let seconds = TimeInterval(timestamp) else { throw Rejection.badTimestamp(timestamp) }
+        let age = now.timeIntervalSince1970 - seconds
+        guard abs(age) <= tolerance else { throw Rejection.stale(ageSeconds: Int(age.rounded())) }
+        // A header may carry several space-separated signatures (key rotation); any v3 match passes.
+        let candidates = signature.split(separator: " ").compactMap { part -> Data? in
+            let pieces = part.split(separator: ",", maxSplits: 1)
+            guard pieces.count == 2, pieces[0] == "v3" else { return nil }
+            return Data(hex: String(pieces[1]))
+        }
+        guard !candidates.isEmpty else { throw Rejection.malformedSignature(signature) }
+        var signed = Data("\(id).\(timestamp).".utf8)
+        signed.append(body)
+        let symmetric = SymmetricKey(data: key)
+        for candidate in candidates where HMAC<SHA256>.isValidAuthenticationCode(candidate, authenticating: signed, using: symmetric) {
+            return
+        }
+        throw Rejection.signatureMismatch
+    }
+}
+
+extension Data {
+    /// Bytes from lower- or upper-case hex; nil for anything else.
+    init?(hex: String) {
+        guard hex.count % 2 == 0, !hex.isEmpty else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,199 @@
+import ClipKitCore
+import ClipKitMedia
+import Foundation
+
+/// What to render for one task.
+struct ClipSpec: Sendable {
+    var width: Int
+    var height: Int
+    var fps: Int
+    var frames: Int
+    var audio: Bool
+    /// i2v/kf2v: the clip starts from this picture.
+    var first: RGBImage?
+    /// kf2v: the clip ends on this picture.
+    var last: RGBImage?
+    /// t2v: the scene is drawn from a hash of the prompt.
+    var prompt: String
+    var seed: UInt64
+}
+
+/// Renders provider-like clips: the first frame is the input image (or a scene drawn from the
+/// prompt), then a slow zoom and pan, with the small warm shift and contrast loss real models add
+/// per generation; kf2v cross-dissolves into the last frame over the final 40 %.
+enum ClipMaker {
+    /// Zoom reached at the end of the clip.
+    static let zoom = 0.08
+    /// Colour drift at the end of the clip: contrast kept, red lift, blue drop (8-bit levels).
+    static let contrastEnd = 0.95, warmRed = 5.0, warmBlue = -4.0
+
+    /// Writes the clip to `path` (through a temporary file, so a half-written clip is never served).
+    /// - Throws: `FFmpegError`/`OutputFileError` from the writer.
+    static func render(_ spec: ClipSpec, to path: String) throws {
+        let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
+        let base: RGBImage = if let first = spec.first {
+            cover(first, width: canvasWidth, height: canvasHeight)
+        } else {
+            scene(prompt: spec.prompt, seed: spec.seed, width: canvasWidth, height: canvasHeight)
+        }
+        let last = spec.last.map { cover($0, width: spec.width, height: spec.height) }
+        // The first frame is the input itself at the clip's size, not a resampled canvas: what models do.
+        let opening = spec.first.map { cover($0, width: spec.width, height: spec.height) }
+        let settings = VideoSettings(width: spec.width, height: spec.height, frameRate: Rational(spec.fps, 1), crf: 20,
+                                     audio: spec.audio ? AudioSettings() : nil)
+        let writer = try VideoWriter(path: path, settings: settings, overwrite: true)
+        var drifted = base
+        let (panX, panY) = pan(seed: spec.seed)
+        for index in 0..<spec.frames {
+            let t = spec.frames > 1 ? Double(index) / Double(spec.frames - 1) : 0
+            // The drift moves in steps of 10 frames: invisible, and ten times cheaper than per frame.
+            if index % 10 == 0 { drifted = drift(base, amount: t) }
+            var frame = index == 0 && opening != nil ? opening!
+                : window(drifted, t: t, panX: panX, panY: panY, width: spec.width, height: spec.height)
+            if let last, t > 0.6 {
+                let w = (t - 0.6) / 0.4
+                frame = blend(frame, last, weight: w * w * (3 - 2 * w))
+            }
+            try writer.append(frame)
+            if spec.audio {
+                try writer.appendAudio(tone(frame: index, fps: spec.fps, seed: spec.seed))
+            }
+        }
+        try writer.finish()
+    }
+
+    /// The picture cropped to the target aspect (centred) and scaled to width × height.
+    static func cover(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        let target = Double(width) / Double(height), source = Double(image.width) / Double(image.height)
+        var cropW = image.width, cropH = image.height
+        if source > target { cropW = max(2, Int(Double(image.height) * target)) } else { cropH = max(2, Int(Double(image.width) / target)) }
+        let cropped = crop(image, x: (image.width - cropW) / 2, y: (image.height - cropH) / 2, width: cropW, height: cropH)
+        return cropped.resized(width: width, height: height)
+    }
+
+    static func crop(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
+        if x == 0, y == 0, width == image.width, height == image.height { return image }
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<height {
+                    let from = ((y + row) * image.width + x) * 3
+                    (dst.baseAddress! + row * width * 3).update(from: src.baseAddress! + from, count: width * 3)
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), a window
+    /// shrinking by `zoom` and drifting by the pan towards the end.
+    static func window(_ canvas: RGBImage, t: Double, panX: Double, panY: Double, width: Int, height: Int) -> RGBImage {
+        let scale = 1 / (1 + zoom * t)
+        let w = min(canvas.width, even(Double(canvas.width) * scale)), h = min(canvas.height, even(Double(canvas.height) * scale))
+        let slackX = canvas.width - w, slackY = canvas.height - h
+        let x = Int((Double(slackX) * (0.5 + 0.5 * panX * t)).rounded()), y = Int((Double(slackY) * (0.5 + 0.5 * panY * t)).rounded())
+        return crop(canvas, x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: w, height: h)
+            .resized(width: width, height: height)
+    }
+
+    /// The generation's colour drift at `amount` (0…1) of the way through.
+    static func drift(_ image: RGBImage, amount: Double) -> RGBImage {
+        guard amount > 0 else { return image }
+        let contrast = 1 - (1 - contrastEnd) * amount
+        func table(_ lift: Double) -> [UInt8] {
+            (0..<256).map { UInt8(max(0, min(255, ((Double($0) - 128) * contrast + 128 + lift * amount).rounded()))) }
+        }
+        let luts = [table(warmRed), table(0.5 * warmRed), table(warmBlue)]
+        var out = image
+        out.pixels.withUnsafeMutableBufferPointer { px in
+            luts[0].withUnsafeBufferPointer { r in
+                luts[1].withUnsafeBufferPointer { g in
+                    luts[2].withUnsafeBufferPointer { b in
+                        var i = 0
+                        while i < px.count {
+                            px[i] = r[Int(px[i])]
+                            px[i + 1] = g[Int(px[i + 1])]
+                            px[i + 2] = b[Int(px[i + 2])]
+                            i += 3
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// (1 − weight)·a + weight·b, per byte.
+    static func blend(_ a: RGBImage, _ b: RGBImage, weight: Double) -> RGBImage {
+        let w = UInt32(max(0, min(256, (weight * 256).rounded())))
+        var out = a
+        out.pixels.withUnsafeMutableBufferPointer { dst in
+            b.pixels.withUnsafeBufferPointer { src in
+                for i in 0..<dst.count {
+                    dst[i] = UInt8((UInt32(dst[i]) * (256 - w) + UInt32(src[i]) * w + 128) >> 8)
+                }
+            }
+        }
+        return out
+    }
+
+    /// A deterministic scene for a prompt: a two-colour gradient sky, a ground band and a few discs.
+    static func scene(prompt: String, seed: UInt64, width: Int, height: Int) -> RGBImage {
+        var random = SeededGenerator(seed: stableHash(prompt) ^ seed)
+        func colour() -> (Double, Double, Double) {
+            (Double(random.next() % 200) + 30, Double(random.next() % 200) + 30, Double(random.next() % 200) + 30)
+        }
+        let top = colour(), bottom = colour(), ground = colour()
+        let horizon = Double(height) * (0.55 + Double(random.next() % 20) / 100)
+        let discs = (0..<4).map { _ in
+            (x: Double(random.next() % UInt64(width)), y: Double(random.next() % UInt64(height)),
+             r: Double(height) * (0.05 + Double(random.next() % 12) / 100), c: colour())
+        }
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        pixels.withUnsafeMutableBufferPointer { px in
+            for y in 0..<height {
+                let fy = Double(y)
+                let v = fy / Double(height - 1)
+                let row = fy < horizon
+                    ? (top.0 + (bottom.0 - top.0) * v, top.1 + (bottom.1 - top.1) * v, top.2 + (bottom.2 - top.2) * v)
+                    : ground
+                for x in 0..<width {
+                    var c = row
+                    for disc in discs {
+                        let dx = Double(x) - disc.x, dy = fy - disc.y
+                        if dx * dx + dy * dy < disc.r * disc.r { c = disc.c }
+                    }
+                    // A little texture so the encoder has detail to keep, like a real picture.
+                    let grain = Double((x * 7 + y * 13) % 9) - 4
+                    let i = (y * width + x) * 3
+                    px[i] = UInt8(max(0, min(255, c.0 + grain)))
+                    px[i + 1] = UInt8(max(0, min(255, c.1 + grain)))
+                    px[i + 2] = UInt8(max(0, min(255, c.2 + grain)))
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// The pan direction for a seed, each axis in −1…1.
+    static func pan(seed: UInt64) -> (Double, Double) {
+        var random = SeededGenerator(seed: seed &+ 17)
+        return (random.unit() * 2 - 1, random.unit() * 2 - 1)
+    }
+
+    /// One frame's worth of stereo audio: a soft tone whose pitch comes from the seed.
+    static func tone(frame: Int, fps: Int, seed: UInt64) -> [Float] {
+        let rate = 48_000, perFrame = rate / fps
+        let frequency = 220 + Double(seed % 220)
+        var samples = [Float](repeating: 0, count: perFrame * 2)
+        for i in 0..<perFrame {
+            let n = Double(frame * perFrame + i)
+            let value = Float(0.2 * sin(2 * .pi * frequency * n / Double(rate)))
+            samples[2 * i] = value
+            samples[2 * i + 1] = value
+        }
+        return samples
+    }
+
+    static func even(_ value: Double) -> Int { max(2, Int(value.rounded()) & ~1) }
+}
