@@ -5,12 +5,13 @@ import PackageDescription
 //   CFFmpeg (C shim) → ClipKitMedia (owns every av* call) → ClipKitCore value types
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
 //   ClipKitCore, ClipKitMedia ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner)
+//   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   front ends: ClipKitCLI (the `clipkit` executable), ClipKitSandbox (offline provider server, Hummingbird)
 let package = Package(
     name: "ClipKit",
     products: [
         .executable(name: "clipkit", targets: ["ClipKitCLI"]),
-        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders"]),
+        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
         .library(name: "ClipKitSandbox", targets: ["ClipKitSandbox"]),
     ],
     dependencies: [
@@ -21,6 +22,7 @@ let package = Package(
         // Already in the graph through async-http-client; named so the clients can import NIOCore/NIOHTTP1.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -55,10 +57,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "ClipKitChain",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox", "ClipKitChain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +76,10 @@ let package = Package(
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
         .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia", "ClipKitTestSupport"]),
+        .testTarget(
+            name: "ClipKitChainTests",
+            dependencies: ["ClipKitChain", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitTestSupport"]
+        ),
         .testTarget(
             name: "ClipKitProvidersTests",
             dependencies: [

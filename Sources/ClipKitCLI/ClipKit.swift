@@ -14,7 +14,7 @@ struct ClipKit: AsyncParsableCommand {
             """,
         subcommands: [
             ProbeCommand.self, FrameCommand.self, VerifyCommand.self, ConcatCommand.self, AuditCommand.self, PricesCommand.self,
-            GenerateCommand.self, SandboxCommand.self,
+            GenerateCommand.self, SandboxCommand.self, ChainCommand.self,
         ]
     )
 

@@ -196,12 +196,12 @@ struct GenerateCommand: AsyncParsableCommand {
 
     /// The sandbox to use: an explicit URL, `$CLIPKIT_SANDBOX_URL`, one answering on 127.0.0.1:8089,
     /// or a new one in this process on a free port.
-    static func sandboxBase(explicit: String?) async throws -> (String, SandboxServer?) {
+    /// - Parameter faults: for a new in-process sandbox (a running one keeps its own).
+    static func sandboxBase(explicit: String?, faults: SandboxFaults? = nil) async throws -> (String, SandboxServer?) {
         if let explicit { return (explicit, nil) }
         let candidate = ProcessInfo.processInfo.environment["CLIPKIT_SANDBOX_URL"] ?? "http://127.0.0.1:8089"
-        if await SandboxProbe.answers(candidate) { return (candidate, nil) }
-        let faults = SandboxFaults(queueMs: 300, runMs: 600)
-        let server = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults))
+        if faults == nil, await SandboxProbe.answers(candidate) { return (candidate, nil) }
+        let server = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults ?? SandboxFaults(queueMs: 300, runMs: 600)))
         Stderr.print("started an in-process sandbox on \(server.baseURL)")
         return (server.baseURL, server)
     }

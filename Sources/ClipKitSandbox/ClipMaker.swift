@@ -22,8 +22,9 @@ struct ClipSpec: Sendable {
 /// prompt), then a slow zoom and pan, with the small warm shift and contrast loss real models add
 /// per generation; kf2v cross-dissolves into the last frame over the final 40 %.
 enum ClipMaker {
-    /// Zoom reached at the end of the clip.
-    static let zoom = 0.08
+    /// Zoom reached at the end of the clip: about a pixel a frame at 480P, so every frame moves, as a
+    /// generated camera move does from its first frame on.
+    static let zoom = 0.2
     /// Colour drift at the end of the clip: contrast kept, red lift, blue drop (8-bit levels).
     static let contrastEnd = 0.95, warmRed = 5.0, warmBlue = -4.0
 
@@ -85,15 +86,16 @@ enum ClipMaker {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), a window
-    /// shrinking by `zoom` and drifting by the pan towards the end.
+    /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), then the picture
+    /// growing by `zoom` with the clip's frame cut from it, drifting by the pan. Scaling the whole canvas
+    /// to a size that changes by about a pixel a frame keeps the motion smooth (no whole-pixel crop steps).
     static func window(_ canvas: RGBImage, t: Double, panX: Double, panY: Double, width: Int, height: Int) -> RGBImage {
-        let scale = 1 / (1 + zoom * t)
-        let w = min(canvas.width, even(Double(canvas.width) * scale)), h = min(canvas.height, even(Double(canvas.height) * scale))
-        let slackX = canvas.width - w, slackY = canvas.height - h
-        let x = Int((Double(slackX) * (0.5 + 0.5 * panX * t)).rounded()), y = Int((Double(slackY) * (0.5 + 0.5 * panY * t)).rounded())
-        return crop(canvas, x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: w, height: h)
-            .resized(width: width, height: height)
+        let scale = 1 + zoom * t
+        let w = max(width, Int((Double(width) * scale).rounded())), h = max(height, Int((Double(height) * scale).rounded()))
+        let scaled = canvas.resized(width: w, height: h)
+        let slackX = w - width, slackY = h - height
+        let x = Int((Double(slackX) * (0.5 + 0.5 * panX)).rounded()), y = Int((Double(slackY) * (0.5 + 0.5 * panY)).rounded())
+        return crop(scaled, x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: width, height: height)
     }
 
     /// The generation's colour drift at `amount` (0…1) of the way through.

@@ -104,6 +104,19 @@ public enum Oracle {
         }
     }
 
+    /// Only the frames at `indices` (display order, from 0) of a full ffmpeg decode, as RGB, in one pass.
+    public static func selectedFrames(_ path: String, indices: [Int]) throws -> [RGBImage] {
+        let size = try streamField(path, "width,height").split(separator: ",").compactMap { Int($0) }
+        let select = indices.map { "eq(n\\,\($0))" }.joined(separator: "+")
+        let raw = try Tool.run("ffmpeg", ["-v", "error", "-i", path, "-an", "-vf", "select=\(select)", "-vsync", "passthrough",
+                                          "-sws_flags", "bicubic+accurate_rnd+full_chroma_int+full_chroma_inp",
+                                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]).stdout
+        let frameBytes = size[0] * size[1] * 3
+        return stride(from: 0, to: raw.count - frameBytes + 1, by: frameBytes).map {
+            RGBImage(width: size[0], height: size[1], pixels: [UInt8](raw[$0..<($0 + frameBytes)]))
+        }
+    }
+
     /// ffmpeg's psnr filter between two videos of the same size: average and worst frame, in dB (YUV).
     public static func psnr(_ a: String, _ b: String) throws -> (average: Double, minimum: Double) {
         let log = try Tool.run("ffmpeg", ["-v", "info", "-i", a, "-i", b, "-lavfi", "psnr", "-f", "null", "-"]).stderr

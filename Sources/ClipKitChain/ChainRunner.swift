@@ -1,0 +1,326 @@
+import ClipKitAudit
+import ClipKitCore
+import ClipKitMedia
+import ClipKitProviders
+import Foundation
+
+/// How a chain runs: which provider, where it keeps its state, what it may spend.
+public struct ChainOptions: Sendable {
+    /// The protocol spoken (the sandbox speaks all three).
+    public var provider: ProviderKind
+    public var credentials: ProviderCredentials
+    /// A sandbox's or router's base URL instead of the provider's own.
+    public var baseURL: String?
+    public var transport: HTTPTransport
+    /// Where the plan, task ids, clips, frames and reports live; running again with the same directory resumes.
+    public var workDirectory: String
+    public var output: String
+    /// Refuse to submit a segment that would take the spend past this.
+    public var budget: Money?
+    /// Generations tried per segment before giving up (failed or rejected ones count).
+    public var maxAttempts: Int
+    public var priceBook: PriceBook
+    public var runner: RunnerOptions
+    /// How the clips are joined: seam frames dropped, colour anchored to the first clip.
+    public var concat: ConcatOptions
+    public var overwrite: Bool
+
+    public init(provider: ProviderKind, credentials: ProviderCredentials, baseURL: String? = nil, transport: HTTPTransport,
+                workDirectory: String, output: String, budget: Money? = nil, maxAttempts: Int = 3,
+                priceBook: PriceBook = .builtIn, runner: RunnerOptions = RunnerOptions(),
+                concat: ConcatOptions = ConcatOptions(seam: .drop, colorMatch: .first, measuresQuality: true),
+                overwrite: Bool = false) {
+        self.provider = provider
+        self.credentials = credentials
+        self.baseURL = baseURL
+        self.transport = transport
+        self.workDirectory = workDirectory
+        self.output = output
+        self.budget = budget
+        self.maxAttempts = maxAttempts
+        self.priceBook = priceBook
+        self.runner = runner
+        self.concat = concat
+        self.overwrite = overwrite
+    }
+}
+
+/// What happens during a chain, in order, for a progress display or a pipeline's log.
+public enum ChainEvent: Sendable {
+    case segmentStarted(index: Int, count: Int, mode: GenerationMode, model: String, estimate: Money?)
+    /// The segment's clip was already accepted in an earlier run.
+    case reused(index: Int, clip: String)
+    /// A task submitted in an earlier run is polled again instead of submitted.
+    case resuming(index: Int, taskID: String)
+    case task(index: Int, RunEvent)
+    case attemptFailed(index: Int, reason: String, willRetry: Bool)
+    case accepted(index: Int, clip: String)
+    case joining(clips: Int)
+    case concat(ConcatProgress)
+}
+
+/// One planned segment: what will be asked for and what it should cost.
+public struct SegmentPlan: Sendable, Codable, Hashable {
+    public var index: Int
+    public var prompt: String
+    public var mode: GenerationMode
+    public var model: String
+    public var seconds: Int
+    public var tier: Tier
+    public var estimate: Money?
+}
+
+/// The end of a chain: per segment, the joined output, the seams, and the audit of what was billed.
+public struct ChainReport: Sendable, Codable, Hashable {
+    public struct Segment: Sendable, Codable, Hashable {
+        public var plan: SegmentPlan
+        public var attempts: [ChainState.Attempt]
+        public var clip: String?
+    }
+
+    public var output: String
+    public var segments: [Segment]
+    /// What the price book says was committed (every task not failed at the provider), per currency.
+    public var estimatedSpend: [Money]
+    public var concat: ConcatReport
+    public var audit: AuditSummary
+    public var findings: [Finding]
+    public var contactSheet: String
+    public var reportFile: String
+}
+
+/// Runs a storyboard to one long video: each segment generated from the previous clip's exact last
+/// frame, verified and recorded as it arrives, and all of it joined without seams. Every step is saved
+/// in the work directory first, so running the same chain again after a kill pays for nothing twice.
+public actor ChainRunner {
+    public let storyboard: Storyboard
+    public let options: ChainOptions
+    private var state: ChainState
+    private let statePath: String
+
+    /// - Throws: `ChainError` if the work directory holds a different chain.
+    public init(storyboard: Storyboard, options: ChainOptions) throws {
+        self.storyboard = storyboard
+        self.options = options
+        try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
+        statePath = options.workDirectory + "/chain.json"
+        if let saved = try ChainState.load(statePath) {
+            guard saved.storyboard == storyboard, saved.provider == options.provider.rawValue else {
+                throw ChainError("\(options.workDirectory) holds another chain (different storyboard or provider); use a new --work directory")
+            }
+            state = saved
+        } else {
+            state = ChainState(storyboard: storyboard, provider: options.provider.rawValue)
+        }
+    }
+
+    /// The segments as they will be requested, with the price book's estimate for each (no network).
+    public static func plan(storyboard: Storyboard, options: ChainOptions) -> [SegmentPlan] {
+        storyboard.segments.indices.map { i in
+            let mode = mode(of: i, in: storyboard)
+            let model = model(of: i, mode: mode, in: storyboard, provider: options.provider)
+            let estimate = options.priceBook.rule(provider: options.provider.rawValue, model: model, tier: storyboard.tier)?
+                .charge(seconds: Decimal(storyboard.secondsPerSegment))
+            return SegmentPlan(index: i, prompt: storyboard.segments[i].prompt, mode: mode, model: model,
+                               seconds: storyboard.secondsPerSegment, tier: storyboard.tier, estimate: estimate)
+        }
+    }
+
+    /// Generates (or resumes) every segment, joins them and writes the chain report.
+    /// - Throws: `ChainError` (budget, a segment that kept failing), `ProviderError` for a failure that
+    ///   a later run can resume from, `ConcatError`.
+    public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
+        let plans = Self.plan(storyboard: storyboard, options: options)
+        let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
+                                                   baseURL: options.baseURL)
+        let runner = TaskRunner(provider: provider, transport: options.transport, options: options.runner)
+        for plan in plans {
+            try Task.checkCancellation()
+            try await runSegment(plan, count: plans.count, runner: runner, events: events)
+        }
+        return try await join(plans, events: events)
+    }
+
+    // MARK: - Segments
+
+    private func runSegment(_ plan: SegmentPlan, count: Int, runner: TaskRunner,
+                            events: @escaping @Sendable (ChainEvent) async -> Void) async throws {
+        let i = plan.index
+        if let clip = state.segments[i].clip, MediaProbe.probe(clip).error == nil {
+            try saveLastFrame(of: i, clip: clip)
+            await events(.reused(index: i, clip: clip))
+            return
+        }
+        await events(.segmentStarted(index: i, count: count, mode: plan.mode, model: plan.model, estimate: plan.estimate))
+        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), toleranceFrames: 1)
+        while true {
+            let result: RunResult
+            do {
+                try adoptOrphanedSubmission(i, estimate: plan.estimate)
+                if let pending = state.segments[i].attempts.last, pending.outcome == .pending {
+                    await events(.resuming(index: i, taskID: pending.taskID))
+                    let record = try RecordFile.read(pending.record)
+                    result = try await runner.resume(record, clipPath: pending.clip) { await events(.task(index: i, $0)) }
+                } else {
+                    let attempt = state.segments[i].attempts.count + 1
+                    guard attempt <= options.maxAttempts else {
+                        let reasons = state.segments[i].attempts.compactMap(\.reason).joined(separator: "; ")
+                        throw ChainError("segment \(i + 1) failed \(options.maxAttempts) times, giving up: \(reasons)")
+                    }
+                    try checkBudget(plan)
+                    let clip = clipPath(segment: i, attempt: attempt)
+                    let request = try request(for: plan)
+                    result = try await runner.run(request, clipPath: clip, onSubmitted: { record in
+                        try await self.recordSubmission(i, record: record, clip: clip, estimate: plan.estimate)
+                    }, events: { await events(.task(index: i, $0)) })
+                }
+            } catch let error as ProviderError {
+                guard case .some(let reason) = Self.generationFailure(error) else { throw error }
+                try settleLastAttempt(i, outcome: .failed, reason: reason)
+                await events(.attemptFailed(index: i, reason: reason, willRetry: state.segments[i].attempts.count < options.maxAttempts))
+                continue
+            }
+            // A clip that is not what was billed (short, wrong tier) or that the provider flagged is paid for
+            // but not used: the next attempt replaces it, and the audit reports the money.
+            let problems = (result.contentFlagged ? ["content flagged by the provider"] : [])
+                + requirements.failures(of: result.media).map(\.description)
+            if !problems.isEmpty {
+                let reason = problems.joined(separator: "; ")
+                try settleLastAttempt(i, outcome: .rejected, reason: reason)
+                await events(.attemptFailed(index: i, reason: reason, willRetry: state.segments[i].attempts.count < options.maxAttempts))
+                continue
+            }
+            try settleLastAttempt(i, outcome: .accepted, reason: nil)
+            state.segments[i].clip = result.clipPath
+            try saveLastFrame(of: i, clip: result.clipPath)
+            await events(.accepted(index: i, clip: result.clipPath))
+            return
+        }
+    }
+
+    /// The path the next attempt's clip gets; deterministic, so a record left there can be found again.
+    private func clipPath(segment i: Int, attempt: Int) -> String {
+        options.workDirectory + String(format: "/segment-%02d-try%d.mp4", i + 1, attempt)
+    }
+
+    /// A task record beside the next attempt's clip that `chain.json` does not know: the process died
+    /// between the provider accepting the task and the chain saving it. Adopt it instead of paying again.
+    private func adoptOrphanedSubmission(_ i: Int, estimate: Money?) throws {
+        let clip = clipPath(segment: i, attempt: state.segments[i].attempts.count + 1)
+        let recordPath = TaskRecord.path(forClip: clip)
+        guard FileManager.default.fileExists(atPath: recordPath) else { return }
+        let record = try RecordFile.read(recordPath)
+        try recordSubmission(i, record: record, clip: clip, estimate: estimate)
+    }
+
+    /// The task id is on disk before polling starts: a kill from here on resumes this task.
+    private func recordSubmission(_ i: Int, record: TaskRecord, clip: String, estimate: Money?) throws {
+        state.segments[i].attempts.append(.init(taskID: record.taskID, clip: clip, record: TaskRecord.path(forClip: clip),
+                                                outcome: .pending, reason: nil, estimate: estimate))
+        try state.save(statePath)
+    }
+
+    private func settleLastAttempt(_ i: Int, outcome: ChainState.Attempt.Outcome, reason: String?) throws {
+        guard let last = state.segments[i].attempts.indices.last else { return }
+        state.segments[i].attempts[last].outcome = outcome
+        state.segments[i].attempts[last].reason = reason
+        try state.save(statePath)
+    }
+
+    /// Failures that end a generation without a usable clip (retrying means a new task); anything else
+    /// (network, deadline, an uncertain submission) stops the chain so a later run can resume it.
+    private static func generationFailure(_ error: ProviderError) -> String? {
+        switch error {
+        case .taskFailed, .taskExpired, .downloadExpired: error.description
+        default: nil
+        }
+    }
+
+    private func checkBudget(_ plan: SegmentPlan) throws {
+        guard let budget = options.budget else { return }
+        guard let estimate = plan.estimate else {
+            throw ChainError("segment \(plan.index + 1): no price for \(options.provider.rawValue) \(plan.model) \(plan.tier.rawValue), so the budget of \(budget) cannot be kept; add it with --prices")
+        }
+        guard estimate.currency == budget.currency else {
+            throw ChainError("segment \(plan.index + 1) is priced in \(estimate.currency) but the budget is in \(budget.currency)")
+        }
+        let committed = state.committed[budget.currency] ?? .zero(budget.currency)
+        if (committed + estimate).amount > budget.amount {
+            throw ChainError("segment \(plan.index + 1) (\(estimate)) would bring the spend to \(committed + estimate), over the budget of \(budget); not submitted")
+        }
+    }
+
+    private func saveLastFrame(of i: Int, clip: String) throws {
+        let path = options.workDirectory + String(format: "/segment-%02d-last.png", i + 1)
+        if state.segments[i].lastFrame == path, FileManager.default.fileExists(atPath: path) { return }
+        try FrameExtractor.extract(.last, from: clip).write(to: path, overwrite: true)
+        state.segments[i].lastFrame = path
+        try state.save(statePath)
+    }
+
+    // MARK: - Requests
+
+    private static func mode(of i: Int, in storyboard: Storyboard) -> GenerationMode {
+        if storyboard.segments[i].lastImage != nil { return .kf2v }
+        return i == 0 && storyboard.firstImage == nil ? .t2v : .i2v
+    }
+
+    private static func model(of i: Int, mode: GenerationMode, in storyboard: Storyboard, provider: ProviderKind) -> String {
+        let defaults = storyboard.defaults
+        let byMode = mode == .t2v ? defaults.t2vModel : mode == .i2v ? defaults.i2vModel : defaults.kf2vModel
+        return storyboard.segments[i].model ?? byMode ?? defaults.model ?? provider.defaultModel(for: mode)
+    }
+
+    private func request(for plan: SegmentPlan) throws -> GenerationRequest {
+        let i = plan.index, segment = storyboard.segments[i]
+        let first: ImageInput?
+        if i == 0 {
+            first = storyboard.firstImage.map { $0.contains("://") ? .url($0) : .file($0) }
+        } else {
+            guard let frame = state.segments[i - 1].lastFrame else { throw ChainError("segment \(i) has no last frame to continue from") }
+            first = .file(frame)
+        }
+        return GenerationRequest(model: plan.model, prompt: segment.prompt,
+                                 negativePrompt: segment.negativePrompt ?? storyboard.defaults.negativePrompt,
+                                 firstImage: first, lastImage: segment.lastImage.map { $0.contains("://") ? .url($0) : .file($0) },
+                                 resolution: plan.tier, duration: plan.seconds, seed: segment.seed ?? storyboard.defaults.seed,
+                                 audio: storyboard.defaults.audio)
+    }
+
+    // MARK: - Join and report
+
+    private func join(_ plans: [SegmentPlan], events: @escaping @Sendable (ChainEvent) async -> Void) async throws -> ChainReport {
+        let clips = state.segments.compactMap(\.clip)
+        await events(.joining(clips: clips.count))
+        // The output is ours to replace if an earlier run of this chain wrote it.
+        let overwrite = options.overwrite || state.output == options.output
+        let result = try Concatenator.concat(clips, to: options.output, options: options.concat, overwrite: overwrite) { progress in
+            Task { await events(.concat(progress)) }
+        }
+        state.output = options.output
+        try state.save(statePath)
+        try Task.checkCancellation()
+
+        let sheet = options.workDirectory + "/seams.png"
+        try ContactSheet.render(result).write(to: sheet, overwrite: true)
+
+        // The audit reads the task records beside every clip that was paid for, accepted or not.
+        var audit = Audit(priceBook: options.priceBook)
+        let records = state.segments.flatMap(\.attempts).map(\.record).filter { FileManager.default.fileExists(atPath: $0) }
+        for record in records { RecordReader.read(file: record) { audit.add($0) } }
+        let index = try ClipIndex(scanning: options.workDirectory)
+        let auditReport = await audit.run(clips: index) { await MediaProbe.probeAll($0) }
+
+        let reportFile = options.workDirectory + "/chain-report.json"
+        let report = ChainReport(
+            output: options.output,
+            segments: plans.map { .init(plan: $0, attempts: state.segments[$0.index].attempts, clip: state.segments[$0.index].clip) },
+            estimatedSpend: state.committed.values.sorted { $0.currency < $1.currency }, concat: result.report,
+            audit: auditReport.summary, findings: auditReport.findings, contactSheet: sheet, reportFile: reportFile)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try OutputFile(reportFile, overwrite: true).write(try encoder.encode(report))
+        return report
+    }
+}
