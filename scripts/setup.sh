@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Set-up in one command on a fresh Debian 12 machine with Swift 6.3: installs the FFmpeg libraries,
-# builds clipkit (release) and runs the main job on the bundled samples (no API key, no network).
+# builds clipkit (release) and runs the main job offline: a storyboard of four 5-second generations
+# against the in-process sandbox, joined into long.mp4 (no API key, no network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release
 clipkit=.build/release/clipkit
-echo "== clipkit probe samples/*.mp4"
-$clipkit probe samples/*.mp4
-echo "== clipkit verify (the 720P wan2.5 sample, billed 5 s with audio)"
-$clipkit verify samples/wan25-720p-1280x720-24fps-audio.mp4 --tier 720P --duration 5 --fps 24 --audio yes
-echo "== clipkit frame --last (the exact last frame, the next clip's first frame)"
-$clipkit frame samples/wan22-t2v-480p-832x480-30fps.mp4 -o last-frame.png --force
+$clipkit chain samples/storyboard.json --provider sandbox -o long.mp4
+$clipkit probe long.mp4
+echo "seams: long.mp4.work/seams.png, report: long.mp4.work/chain-report.json"

@@ -47,7 +47,8 @@ final class ProgressLine: @unchecked Sendable {
         lock.withLock {
             if let newTotal { total = newTotal }
             let now = Date()
-            guard done == total || now.timeIntervalSince(lastDraw) > 0.2 else { return }
+            // A terminal redraws in place; a log gets a line a second at most.
+            guard done == total || now.timeIntervalSince(lastDraw) > (interactive ? 0.2 : 1) else { return }
             lastDraw = now
             let elapsed = now.timeIntervalSince(start)
             let eta = done > 0 ? elapsed / Double(done) * Double(max(0, total - done)) : 0
