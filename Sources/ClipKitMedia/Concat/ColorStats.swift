@@ -118,6 +118,7 @@ struct ColorTransform {
 
     /// Applies the transform in place (chroma first, from the original luma).
     func apply(to frame: Frame) {
+        frame.makeWritable()
         let (cw, ch) = PlaneMath.planeSize(frame, 1)
         let ys = Int(frame.strides[0]), us = Int(frame.strides[1]), vs = Int(frame.strides[2])
         let yp = frame.planes[0]!, up = frame.planes[1]!, vp = frame.planes[2]!

@@ -49,5 +49,11 @@ final class Frame {
         return frame
     }
 
+    /// Gives the frame buffers of its own before it is written to (av_frame_make_writable): a decoded
+    /// frame's buffers may still be the decoder's reference pictures.
+    func makeWritable() {
+        guard av_frame_make_writable(pointer) >= 0 else { fatalError("av_frame_make_writable: out of memory") }
+    }
+
     func unref() { av_frame_unref(pointer) }
 }
