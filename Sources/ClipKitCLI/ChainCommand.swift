@@ -32,21 +32,13 @@ struct ChainCommand: AsyncParsableCommand {
             """
     )
 
-    enum Provider: String, ExpressibleByArgument, CaseIterable {
-        case dashscope, wavespeed, modelverse, sandbox
-    }
-
     @Argument(help: "The storyboard (.json, .yaml or .yml).")
     var storyboard: String
 
     @Option(name: .shortAndLong, help: "The long video to write (.mp4).")
     var output: String
 
-    @Option(help: "dashscope, wavespeed, modelverse, or sandbox (offline, no key); default the storyboard's.")
-    var provider: Provider?
-
-    @Option(help: "With --provider sandbox: the protocol to speak (default the storyboard's provider, else dashscope).")
-    var `protocol`: String?
+    @OptionGroup var providerOptions: ProviderOptions
 
     @Option(help: "Refuse to submit a segment that would take the spend past this, e.g. 6 or \"6 CNY\".")
     var budget: String?
@@ -63,14 +55,8 @@ struct ChainCommand: AsyncParsableCommand {
     @Option(help: "A JSON price file with contracted or new prices.")
     var prices: String?
 
-    @Option(help: "Another API base (a router's prefix, or a running sandbox).")
-    var baseURL: String?
-
     @Option(help: "With --provider sandbox: a faults file for the in-process sandbox.")
     var faults: String?
-
-    @Option(help: "A credentials file (default ~/.config/clipkit/credentials.json).")
-    var config: String?
 
     @Flag(help: "Overwrite an existing output.")
     var force = false
@@ -78,9 +64,6 @@ struct ChainCommand: AsyncParsableCommand {
     func validate() throws {
         if !output.lowercased().hasSuffix(".mp4") { throw ValidationError("--output must end in .mp4, not '\(output)'") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        if let proto = `protocol`, ProviderKind(rawValue: proto) == nil {
-            throw ValidationError("--protocol must be dashscope, wavespeed or modelverse, not '\(proto)'")
-        }
     }
 
     func run() async throws {
@@ -92,46 +75,46 @@ struct ChainCommand: AsyncParsableCommand {
                 throw CLIFailure(error.message.hasPrefix("cannot read") || error.message.contains("does not exist") ? .inputUnreadable : .usage,
                                  error.description)
             }
-            let named = provider ?? board.defaults.provider.flatMap(Provider.init(rawValue:)) ?? .dashscope
-            guard let kind = ProviderKind(rawValue: named == .sandbox ? (`protocol` ?? board.defaults.provider ?? "dashscope") : named.rawValue) else {
+            let named = providerOptions.provider ?? board.defaults.provider.flatMap(ProviderOptions.Provider.init(rawValue:)) ?? .dashscope
+            guard let kind = providerOptions.kind(for: named, fallback: board.defaults.provider) else {
                 throw CLIFailure(.usage, "storyboard provider must be dashscope, wavespeed or modelverse")
             }
             var book = PriceBook.builtIn
             if let prices {
                 do { book = try book.merging(contentsOf: prices) } catch { throw CLIFailure(.usage, "\(error)") }
             }
-            let workDirectory = work ?? output + ".work"
-            var options = ChainOptions(provider: kind, credentials: ProviderCredentials(apiKey: nil, baseURL: nil),
-                                       transport: HTTPTransport(), workDirectory: workDirectory, output: output,
-                                       maxAttempts: maxAttempts, priceBook: book, overwrite: force)
-            let plan = ChainRunner.plan(storyboard: board, options: options)
+            let plan = ChainRunner.plan(storyboard: board, provider: kind, priceBook: book)
+            var budgetLimit: Money?
             if let budget {
                 let currency = plan.compactMap(\.estimate?.currency).first ?? "CNY"
                 guard let money = Self.parseMoney(budget, defaultCurrency: currency) else {
                     throw CLIFailure(.usage, "--budget must be an amount like 6 or \"6 CNY\", not '\(budget)'")
                 }
-                options.budget = money
+                budgetLimit = money
             }
             if dryRun {
-                try? await options.transport.shutdown()
-                Stdout.write(Self.planTable(plan, provider: kind.rawValue, budget: options.budget))
+                Stdout.write(Self.planTable(plan, provider: kind.rawValue, budget: budgetLimit))
                 return
             }
+            // The transport exists only from here on, and every path below shuts it down.
+            var options = ChainOptions(provider: kind, credentials: ProviderCredentials(apiKey: nil, baseURL: nil),
+                                       transport: HTTPTransport(), workDirectory: work ?? output + ".work", output: output,
+                                       budget: budgetLimit, maxAttempts: maxAttempts, priceBook: book, overwrite: force)
             var sandbox: SandboxServer?
             do {
                 if named == .sandbox {
                     let faultSettings = try faults.map { path in
                         do { return try SandboxFaults.load(path) } catch { throw CLIFailure(.usage, "\(error)") }
                     }
-                    let (url, started) = try await GenerateCommand.sandboxBase(explicit: baseURL, faults: faultSettings)
+                    let (url, started) = try await GenerateCommand.sandboxBase(explicit: providerOptions.baseURL, faults: faultSettings)
                     sandbox = started
                     options.baseURL = url
                     options.credentials = ProviderCredentials(apiKey: APIKey("sk-clipkit-sandbox"), baseURL: nil)
                     // The sandbox answers in about a second: poll it faster than a real provider.
                     options.runner = RunnerOptions(pollInterval: .milliseconds(250))
                 } else {
-                    options.baseURL = baseURL
-                    do { options.credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: config) } catch {
+                    options.baseURL = providerOptions.baseURL
+                    do { options.credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: providerOptions.config) } catch {
                         throw CLIFailure(.usage, "\(error)")
                     }
                 }
@@ -168,18 +151,15 @@ struct ChainCommand: AsyncParsableCommand {
         }
     }
 
+    /// "6", "6 CNY", "6CNY" or "USD 0.80": a positive amount and a three-letter currency (default the plan's).
     static func parseMoney(_ text: String, defaultCurrency: String) -> Money? {
-        let parts = text.split(whereSeparator: { $0 == " " })
-        switch parts.count {
-        case 1:
-            let letters = text.filter(\.isLetter), number = text.filter { !$0.isLetter }
-            return Money(parsing: number, currency: letters.isEmpty ? defaultCurrency : letters.uppercased())
-        case 2:
-            if let money = Money(parsing: String(parts[0]), currency: parts[1].uppercased()) { return money }
-            return Money(parsing: String(parts[1]), currency: parts[0].uppercased())
-        default:
-            return nil
-        }
+        let number = text.filter { $0.isNumber || $0 == "." }
+        let letters = text.filter(\.isLetter).uppercased()
+        guard !number.isEmpty, text.allSatisfy({ $0.isNumber || $0 == "." || $0.isLetter || $0 == " " }),
+              letters.isEmpty || letters.count == 3,
+              let money = Money(parsing: number, currency: letters.isEmpty ? defaultCurrency : letters), money.isPositive
+        else { return nil }
+        return money
     }
 
     static func planTable(_ plan: [SegmentPlan], provider: String, budget: Money?) -> String {

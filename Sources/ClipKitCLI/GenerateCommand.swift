@@ -35,15 +35,7 @@ struct GenerateCommand: AsyncParsableCommand {
             """
     )
 
-    enum Provider: String, ExpressibleByArgument, CaseIterable {
-        case dashscope, wavespeed, modelverse, sandbox
-    }
-
-    @Option(help: "dashscope, wavespeed, modelverse or sandbox.")
-    var provider: Provider
-
-    @Option(name: .customLong("protocol"), help: "With --provider sandbox: which protocol to speak (dashscope, wavespeed, modelverse).")
-    var protocolName: String = "dashscope"
+    @OptionGroup var providerOptions: ProviderOptions
 
     @Option(help: "The provider's model name (default: Wan 2.2 for the mode).")
     var model: String?
@@ -75,12 +67,6 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("audio"), help: "Audio on or off for models that make it (true/false).")
     var audio: Bool?
 
-    @Option(help: "API base URL: a region, a router prefix (…/alibailian) or a sandbox.")
-    var baseURL: String?
-
-    @Option(help: "Provider config file with keys and base URLs.")
-    var config: String?
-
     @Option(help: "WaveSpeed: URL to receive the signed completion webhook.")
     var webhook: String?
 
@@ -100,7 +86,7 @@ struct GenerateCommand: AsyncParsableCommand {
         if !resume, prompt.isEmpty, image == nil { throw ValidationError("give --prompt (and/or --image for i2v)") }
         if lastImage != nil, image == nil { throw ValidationError("--last-image needs --image (kf2v takes both frames)") }
         if let resolution, Tier(parsing: resolution) == nil { throw ValidationError("--resolution must be 480P, 720P or 1080P, not '\(resolution)'") }
-        if ProviderKind(rawValue: protocolName) == nil { throw ValidationError("--protocol must be dashscope, wavespeed or modelverse") }
+        if providerOptions.provider == nil { throw ValidationError("give --provider: dashscope, wavespeed, modelverse or sandbox") }
         if !output.lowercased().hasSuffix(".mp4") { throw ValidationError("--output must end in .mp4, not '\(output)'") }
         if deadline <= 0 { throw ValidationError("--deadline must be positive") }
     }
@@ -115,7 +101,8 @@ struct GenerateCommand: AsyncParsableCommand {
                 throw CLIFailure(.usage, "\(recordPath) exists: a task was already submitted for this clip; "
                     + "use --resume to continue it or --force to submit a new one")
             }
-            let kind: ProviderKind = provider == .sandbox ? ProviderKind(rawValue: protocolName)! : ProviderKind(rawValue: provider.rawValue)!
+            let provider = providerOptions.provider!, baseURL = providerOptions.baseURL
+            let kind = providerOptions.kind(for: provider)!
             let transport = HTTPTransport()
             var sandbox: SandboxServer?
             do {
@@ -128,7 +115,7 @@ struct GenerateCommand: AsyncParsableCommand {
                 } else {
                     let credentials: ProviderCredentials
                     do {
-                        credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: config)
+                        credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: providerOptions.config)
                     } catch {
                         throw CLIFailure(.usage, "\(error)")
                     }

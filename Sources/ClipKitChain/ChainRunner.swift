@@ -116,10 +116,15 @@ public actor ChainRunner {
 
     /// The segments as they will be requested, with the price book's estimate for each (no network).
     public static func plan(storyboard: Storyboard, options: ChainOptions) -> [SegmentPlan] {
+        plan(storyboard: storyboard, provider: options.provider, priceBook: options.priceBook)
+    }
+
+    /// The plan for a provider and price book, before any client or transport exists.
+    public static func plan(storyboard: Storyboard, provider: ProviderKind, priceBook: PriceBook) -> [SegmentPlan] {
         storyboard.segments.indices.map { i in
             let mode = mode(of: i, in: storyboard)
-            let model = model(of: i, mode: mode, in: storyboard, provider: options.provider)
-            let estimate = options.priceBook.rule(provider: options.provider.rawValue, model: model, tier: storyboard.tier)?
+            let model = model(of: i, mode: mode, in: storyboard, provider: provider)
+            let estimate = priceBook.rule(provider: provider.rawValue, model: model, tier: storyboard.tier)?
                 .charge(seconds: Decimal(storyboard.secondsPerSegment))
             return SegmentPlan(index: i, prompt: storyboard.segments[i].prompt, mode: mode, model: model,
                                seconds: storyboard.secondsPerSegment, tier: storyboard.tier, estimate: estimate)
