@@ -72,8 +72,7 @@ struct ChainCommand: AsyncParsableCommand {
             do {
                 board = try Storyboard.load(storyboard)
             } catch let error as StoryboardError {
-                throw CLIFailure(error.message.hasPrefix("cannot read") || error.message.contains("does not exist") ? .inputUnreadable : .usage,
-                                 error.description)
+                throw CLIFailure(error.kind == .unreadable ? .inputUnreadable : .usage, error.description)
             }
             let named = providerOptions.provider ?? board.defaults.provider.flatMap(ProviderOptions.Provider.init(rawValue:)) ?? .dashscope
             guard let kind = providerOptions.kind(for: named, fallback: board.defaults.provider) else {

@@ -71,10 +71,10 @@ struct ConcatCommand: AsyncParsableCommand {
         }
     }
 
-    private var parsedSize: (width: Int, height: Int)? {
+    private var parsedSize: FrameSize? {
         guard let size else { return nil }
         let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        return parts.count == 2 && parts[0] > 1 && parts[1] > 1 ? (parts[0], parts[1]) : nil
+        return parts.count == 2 && parts[0] > 1 && parts[1] > 1 ? FrameSize(width: parts[0], height: parts[1]) : nil
     }
 
     func run() async throws {

@@ -81,7 +81,7 @@ public struct Storyboard: Sendable, Hashable, Codable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw StoryboardError(path: path, message: "cannot read it: \(error.localizedDescription)")
+            throw StoryboardError(path: path, kind: .unreadable, message: "cannot read it: \(error.localizedDescription)")
         }
         var board: Storyboard
         do {
@@ -115,7 +115,7 @@ public struct Storyboard: Sendable, Hashable, Codable {
         }
         for image in [firstImage] + segments.map(\.lastImage) {
             if let image, !image.contains("://"), !FileManager.default.fileExists(atPath: image) {
-                throw StoryboardError(path: path, message: "image \(image) does not exist")
+                throw StoryboardError(path: path, kind: .unreadable, message: "image \(image) does not exist")
             }
         }
     }
@@ -135,7 +135,22 @@ public struct Storyboard: Sendable, Hashable, Codable {
 }
 
 public struct StoryboardError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// The storyboard or an image it names cannot be read.
+        case unreadable
+        /// It reads, but is not a valid storyboard.
+        case invalid
+    }
+
     public let path: String
+    public let kind: Kind
     public let message: String
+
+    init(path: String, kind: Kind = .invalid, message: String) {
+        self.path = path
+        self.kind = kind
+        self.message = message
+    }
+
     public var description: String { "storyboard \(path): \(message)" }
 }

@@ -20,7 +20,6 @@ struct ChainHarness {
         let directory = Fixtures.shared.scratch("chain")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let harness = ChainHarness(sandbox: sandbox, transport: transport, directory: directory)
-        defer { }
         do {
             let result = try await body(harness)
             await harness.stop()

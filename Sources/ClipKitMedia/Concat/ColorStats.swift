@@ -1,7 +1,7 @@
 import CFFmpeg
 
-/// Measurements on YUV 4:2:0 pictures: the similarity that decides a repeated seam frame, and the
-/// per-plane statistics and lookup tables that carry colour correction.
+/// Measurements on YUV 4:2:0 pictures: the similarity that decides a repeated seam frame, PSNR,
+/// per-plane statistics, and blending for cross-fades. Colour correction is `ColorTransform`.
 enum PlaneMath {
     /// Mean and standard deviation of one plane (sampled every `step` pixels each way).
     static func stats(_ frame: Frame, plane: Int, step: Int = 2) -> (mean: Double, std: Double) {

@@ -1,5 +1,16 @@
 import ClipKitCore
 
+/// A picture size in pixels.
+public struct FrameSize: Sendable, Hashable, Codable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+}
+
 /// How `Concatenator` joins clips.
 public struct ConcatOptions: Sendable, Hashable {
     /// What to do with the first frame of each following clip.
@@ -31,7 +42,7 @@ public struct ConcatOptions: Sendable, Hashable {
     public var colorMatch: ColorMatch
     public var reencode: ReencodePolicy
     /// Output size (letterboxed or pillarboxed, never stretched); default the first clip's display size.
-    public var size: (width: Int, height: Int)?
+    public var size: FrameSize?
     /// Output frame rate; default the first clip's.
     public var frameRate: Rational?
     /// Frames blended at each seam (0: a cut).
@@ -47,7 +58,7 @@ public struct ConcatOptions: Sendable, Hashable {
     public var measuresQuality: Bool
 
     public init(seam: SeamPolicy = .keep, colorMatch: ColorMatch = .off, reencode: ReencodePolicy = .auto,
-                size: (width: Int, height: Int)? = nil, frameRate: Rational? = nil, crossfadeFrames: Int = 0,
+                size: FrameSize? = nil, frameRate: Rational? = nil, crossfadeFrames: Int = 0,
                 seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresQuality: Bool = true) {
         self.seam = seam
         self.colorMatch = colorMatch
@@ -59,19 +70,6 @@ public struct ConcatOptions: Sendable, Hashable {
         self.crf = crf
         self.preset = preset
         self.measuresQuality = measuresQuality
-    }
-
-    public static func == (a: ConcatOptions, b: ConcatOptions) -> Bool {
-        a.seam == b.seam && a.colorMatch == b.colorMatch && a.reencode == b.reencode && a.size?.width == b.size?.width
-            && a.size?.height == b.size?.height && a.frameRate == b.frameRate && a.crossfadeFrames == b.crossfadeFrames
-            && a.seamThreshold == b.seamThreshold && a.crf == b.crf && a.preset == b.preset && a.measuresQuality == b.measuresQuality
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(seam)
-        hasher.combine(colorMatch)
-        hasher.combine(reencode)
-        hasher.combine(crossfadeFrames)
     }
 }
 

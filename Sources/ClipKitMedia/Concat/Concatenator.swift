@@ -58,7 +58,7 @@ struct Plan {
         self.infos = infos
         self.options = options
         let first = infos[0].video!
-        let size = options.size ?? (first.displayWidth, first.displayHeight)
+        let size = options.size ?? FrameSize(width: first.displayWidth, height: first.displayHeight)
         guard size.width > 0, size.height > 0 else { throw ConcatError("output size must be positive") }
         let (width, height) = (size.width / 2 * 2, size.height / 2 * 2)
         self.width = width

@@ -41,8 +41,8 @@ struct Reencode {
         for (i, path) in plan.inputs.enumerated() {
             let reader = try ClipReader(path: path)
             let rotation = reader.rotation
-            guard var current = try reader.next() else { throw ConcatError("\(path): no frame could be decoded", path: path) }
-            var picture = letterbox.fit(current.frame, rotation: rotation)
+            guard let first = try reader.next() else { throw ConcatError("\(path): no frame could be decoded", path: path) }
+            var picture = letterbox.fit(first.frame, rotation: rotation)
             var correction: ColorTransform?
             var skip = 0.0, dropped = 0
 
@@ -64,7 +64,6 @@ struct Reencode {
                    let next = try reader.next() {
                     dropped = 1
                     skip = next.time
-                    current = next
                     picture = letterbox.fit(next.frame, rotation: rotation)
                 }
                 correction?.apply(to: picture)
@@ -83,7 +82,6 @@ struct Reencode {
             while emitted < count {
                 let time = skip + Double(emitted) / fps
                 while let candidate = lookahead, candidate.time <= time + 1e-4 {
-                    current = candidate
                     picture = letterbox.fit(candidate.frame, rotation: rotation)
                     correction?.apply(to: picture)
                     lookahead = try reader.next()
