@@ -27,6 +27,11 @@ public enum Fixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case singleGOP = "single-gop.mp4"
     /// Untagged HD: converted with BT.709 by convention.
     case untaggedHD = "untagged-hd.mp4"
+    /// One GOP of B-pyramids (reference B-pictures), 4 reference frames, weighted prediction and 3
+    /// slices a picture: the reference lists of every slice decide which pictures the last one needs.
+    case bPyramid = "b-pyramid.mp4"
+    /// Intra refresh: no IDR after the first picture; the other keyframes are only recovery points.
+    case intraRefresh = "intra-refresh.mp4"
 
     public var description: String { rawValue }
 
@@ -53,6 +58,11 @@ public enum Fixture: String, CaseIterable, Sendable, CustomStringConvertible {
         case .matroska: return pattern("320x240", 25, 3) + x264
         case .singleGOP: return pattern("1920x1080", 30, 2) + x264 + ["-g", "1000", "-colorspace", "bt709"]
         case .untaggedHD: return pattern("1280x720", 24, 1) + x264
+        case .bPyramid:
+            return pattern("320x240", 30, 4) + ["-c:v", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p", "-g", "1000",
+                                                "-x264-params", "ref=4:bframes=5:b-pyramid=normal:weightp=2:slices=3"]
+        case .intraRefresh:
+            return pattern("320x240", 30, 3) + x264 + ["-x264-params", "intra-refresh=1:keyint=30"]
         }
     }
 }

@@ -29,6 +29,8 @@ final class Packet {
     var isKeyframe: Bool { pointer.pointee.flags & AV_PKT_FLAG_KEY != 0 }
     /// Set by the demuxer for samples an edit list hides: decoded for reference, never shown.
     var isDiscarded: Bool { pointer.pointee.flags & AV_PKT_FLAG_DISCARD != 0 }
+    /// The packet's payload; valid while the packet holds it.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer.pointee.data, count: size) }
     var isCorrupt: Bool { pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 }
 
     func unref() { av_packet_unref(pointer) }

@@ -55,8 +55,9 @@ public enum FrameExtractor {
         return autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
     }
 
-    /// The last displayed frame. Only the last group of pictures that holds a shown frame is read; in it,
-    /// pictures no other picture references are skipped, except the one shown last.
+    /// The last displayed frame. Only the last group of pictures that holds a shown frame is read, and
+    /// in it only the pictures the shown-last one depends on are decoded: for H.264 the slice headers
+    /// say which (`H264References`); otherwise every picture that others may reference.
     private static func lastFrame(_ input: InputFile, stream index: Int, decoder: Decoder, indexUsable: Bool) throws -> Frame {
         if indexUsable, let keyframe = lastUsefulKeyframe(input.stream(index)) {
             try input.seek(stream: index, to: keyframe)
@@ -65,11 +66,35 @@ public enum FrameExtractor {
         guard let target = gop.indices.filter({ !gop[$0].isDiscarded }).max(by: { gop[$0].pts < gop[$1].pts }) else {
             throw MediaProblem(.truncated, "\(input.path): no displayable video packet found")
         }
-        if let frame = try decodeShownLast(gop, target: target, decoder: decoder, skipUnreferenced: true) { return frame }
-        // The target could not be decoded alone with its references (damaged data): decode the whole group.
+        let chain = H264References(stream: input.stream(index))?.picturesNeeded(toDecode: target, packets: gop.map(\.bytes))
+        // A plan that cannot produce the target (damaged data) hands over to the next, broader one.
+        let plans: [DecodePlan] = (chain.map { [.only($0)] } ?? []) + [.referencesAndTarget, .everything]
+        for (attempt, plan) in plans.enumerated() {
+            if attempt > 0 { avcodec_flush_buffers(decoder.context) }
+            if let frame = try decodeShownLast(gop, target: target, decoder: decoder, plan: plan) { return frame }
+        }
+        // Keyframes that are only recovery points (intra refresh) show nothing decoded from the last one
+        // alone: decode the stream from its start.
+        let shownLast = gop[target].pts
+        try input.rewind()
         avcodec_flush_buffers(decoder.context)
-        if let frame = try decodeShownLast(gop, target: target, decoder: decoder, skipUnreferenced: false) { return frame }
+        var found: Frame?
+        try decodeFromCurrentPosition(input, stream: index, decoder: decoder) { frame in
+            if frame.timestamp == shownLast { found = frame.clone() }
+            return true
+        }
+        if let found { return found }
         throw MediaProblem(.truncated, "\(input.path): the last frame could not be decoded (corrupt data)")
+    }
+
+    /// Which packets of the last group a decode sends, from the narrowest to the broadest.
+    private enum DecodePlan {
+        /// Only these packets: the target's reference chain.
+        case only(Set<Int>)
+        /// The target and every picture marked as a possible reference (the decoder skips the rest).
+        case referencesAndTarget
+        /// Every packet.
+        case everything
     }
 
     /// From the index: the timestamp of the keyframe that starts the group holding the last shown sample.
@@ -99,7 +124,7 @@ public enum FrameExtractor {
         return current.contains(where: { !$0.isDiscarded }) ? current : previous
     }
 
-    private static func decodeShownLast(_ packets: [Packet], target: Int, decoder: Decoder, skipUnreferenced: Bool) throws -> Frame? {
+    private static func decodeShownLast(_ packets: [Packet], target: Int, decoder: Decoder, plan: DecodePlan) throws -> Frame? {
         let frame = Frame()
         var best: Frame?
         var errors = 0
@@ -107,7 +132,14 @@ public enum FrameExtractor {
             if best == nil || decoded.timestamp >= best!.timestamp { best = decoded.clone() }
         }
         for (i, packet) in packets.enumerated() {
-            decoder.skip = skipUnreferenced && i != target ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+            switch plan {
+            case .only(let needed):
+                guard needed.contains(i) else { continue }
+            case .referencesAndTarget:
+                decoder.skip = i == target ? AVDISCARD_DEFAULT : AVDISCARD_NONREF
+            case .everything:
+                break
+            }
             try decoder.decode(packet, into: frame, errors: &errors, keep)
         }
         decoder.skip = AVDISCARD_DEFAULT

@@ -75,7 +75,7 @@ struct ParameterSets {
     }
 
     /// NAL payloads escape 00 00 0x as 00 00 03 0x; the bit reader needs the raw bits.
-    private static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
+    static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(nal.count)
         var zeros = 0
