@@ -37,6 +37,60 @@ struct MP4ProbeTests {
         for path in paths { try expectSameAsFFmpeg(path, mustAnswer: false) }
     }
 
+    /// More shapes than the shared fixtures, made with ffmpeg: each must be answered exactly or left
+    /// to FFmpeg; `answered` marks the ones the fast path is expected to model.
+    struct Variant: Sendable, CustomStringConvertible {
+        var name: String
+        var arguments: [String]
+        var answered: Bool
+        var description: String { name }
+    }
+
+    static let variants: [Variant] = {
+        let silent = Samples.path(Samples.t2v480p), withAudio = Samples.path(Samples.audio720p)
+        let pattern = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"]
+        let tone = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100", "-ac", "2"]
+        return [
+            // Trimmed stream copies: an edit list on the video and on the AAC track.
+            Variant(name: "cut-with-audio.mp4", arguments: ["-ss", "1.3", "-t", "2", "-i", withAudio, "-c", "copy"], answered: true),
+            Variant(name: "cut-mid-gop.mp4", arguments: ["-ss", "2.05", "-t", "1.5", "-i", silent, "-c", "copy"], answered: true),
+            Variant(name: "cut-short.mp4", arguments: ["-ss", "0.77", "-t", "1.1", "-i", withAudio, "-c", "copy"], answered: true),
+            Variant(name: "rotated-180.mp4", arguments: ["-i", silent, "-c", "copy", "-metadata:s:v", "rotate=180"], answered: true),
+            Variant(name: "rotated-90-faststart.mp4",
+                    arguments: ["-i", withAudio, "-c", "copy", "-metadata:s:v", "rotate=90", "-movflags", "+faststart"], answered: true),
+            Variant(name: "baseline.mp4", arguments: pattern + ["-c:v", "libx264", "-profile:v", "baseline", "-pix_fmt", "yuv420p"], answered: true),
+            Variant(name: "high-422.mp4", arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuv422p"], answered: true),
+            Variant(name: "no-b-frames-stereo.mp4",
+                    arguments: pattern + tone + ["-c:v", "libx264", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"], answered: true),
+            // Full range only in the bitstream: FFmpeg's demuxer does not see it either.
+            Variant(name: "full-range-untagged.mp4",
+                    arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-color_range", "pc"], answered: true),
+            Variant(name: "hevc-hvc1.mp4",
+                    arguments: pattern + ["-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"],
+                    answered: true),
+            // Left to FFmpeg: an empty edit (delayed start), non-square pixels, full range, other codecs,
+            // two audio tracks, a timecode track, the QuickTime brand.
+            Variant(name: "delayed.mp4", arguments: ["-itsoffset", "0.5", "-i", silent, "-c", "copy"], answered: false),
+            Variant(name: "anamorphic.mp4", arguments: ["-i", silent, "-c", "copy", "-aspect", "16:9"], answered: false),
+            Variant(name: "full-range-tagged.mp4",
+                    arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-color_range", "pc", "-movflags", "+write_colr"],
+                    answered: false),
+            Variant(name: "mpeg4-part2.mp4", arguments: pattern + ["-c:v", "mpeg4"], answered: false),
+            Variant(name: "two-audio.mp4",
+                    arguments: ["-i", withAudio, "-map", "0:v", "-map", "0:a", "-map", "0:a", "-c", "copy"], answered: false),
+            Variant(name: "timecode.mp4", arguments: ["-i", silent, "-c", "copy", "-timecode", "01:00:00:00"], answered: false),
+            Variant(name: "quicktime.mov", arguments: ["-i", silent, "-c", "copy"], answered: false),
+        ]
+    }()
+
+    @Test("more shapes: the same answer as FFmpeg, or none", arguments: variants)
+    func moreShapes(_ variant: Variant) throws {
+        let path = Fixtures.shared.directory + "/variant-" + variant.name
+        try Tool.run("ffmpeg", ["-v", "error", "-y"] + variant.arguments + [path])
+        try expectSameAsFFmpeg(path, mustAnswer: variant.answered)
+        if !variant.answered { #expect(MP4Probe.probe(path) == nil, "\(variant.name) is expected to fall back") }
+    }
+
     @Test("what FFmpeg must report as an error gets no answer: text, empty, cut, missing, a folder")
     func badInputs() throws {
         let fixtures = Fixtures.shared
