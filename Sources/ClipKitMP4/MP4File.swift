@@ -13,9 +13,14 @@ final class MP4File {
     /// Opens a non-empty regular file; anything else (missing, a directory, empty) is for the
     /// fallback to report.
     init(path: String) throws(NotModelled) {
+        // stat before open: opening a FIFO or device could block or have side effects.
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else {
+            throw NotModelled("not a non-empty regular file")
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NotModelled("cannot open") }
-        var status = stat()
+        // The size of what was opened, in case the path was replaced in between.
         guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else {
             close(fd)
             throw NotModelled("not a non-empty regular file")
