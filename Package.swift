@@ -3,6 +3,8 @@ import PackageDescription
 
 // Layering (data flows one way):
 //   CFFmpeg (C shim) → ClipKitMedia (owns every av* call) → ClipKitCore value types
+//   ClipKitMP4 (pure Swift MP4 index reader: the common-case probe without loading FFmpeg) → ClipKitCore;
+//   ClipKitMedia tries it first
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
 //   ClipKitCore, ClipKitMedia ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
@@ -11,7 +13,7 @@ let package = Package(
     name: "ClipKit",
     products: [
         .executable(name: "clipkit", targets: ["ClipKitCLI"]),
-        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
+        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMP4", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
         .library(name: "ClipKitSandbox", targets: ["ClipKitSandbox"]),
     ],
     dependencies: [
@@ -32,7 +34,8 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
         ),
         .target(name: "ClipKitCore"),
-        .target(name: "ClipKitMedia", dependencies: ["CFFmpeg", "ClipKitCore"]),
+        .target(name: "ClipKitMP4", dependencies: ["ClipKitCore"]),
+        .target(name: "ClipKitMedia", dependencies: ["CFFmpeg", "ClipKitCore", "ClipKitMP4"]),
         .target(name: "ClipKitAudit", dependencies: ["ClipKitCore"]),
         .target(
             name: "ClipKitProviders",
@@ -74,6 +77,7 @@ let package = Package(
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
         .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
+        .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
         .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia", "ClipKitTestSupport"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ClipKitMP4
 
 /// Which pictures of an H.264 group of pictures a given picture predicts from, read from the
 /// parameter sets and slice headers only (ITU-T H.264 §7.3.2–7.3.3, §8.2.4–8.2.5): no decoding.

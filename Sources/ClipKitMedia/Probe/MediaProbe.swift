@@ -1,4 +1,5 @@
 import CFFmpeg
+import ClipKitMP4
 import ClipKitCore
 import Foundation
 
@@ -6,8 +7,17 @@ import Foundation
 public enum MediaProbe {
     /// Probes one local file or URL. Never throws: a file that cannot be probed comes back with `error`
     /// set (and whatever could still be read, e.g. the header of a truncated file).
+    ///
+    /// A local, ordinary MP4 is answered from its index in pure Swift (`MP4Probe`), which gives the
+    /// same `MediaInfo` as FFmpeg without its cost; anything else, and every deep probe, goes to FFmpeg.
     /// - Parameter deep: also decode every frame, to catch truncated or corrupt data behind a good header.
     public static func probe(_ path: String, deep: Bool = false) -> MediaInfo {
+        if !deep, !path.contains("://"), let info = MP4Probe.probe(path) { return info }
+        return probeWithFFmpeg(path, deep: deep)
+    }
+
+    /// Probes through libavformat only, never the MP4 fast path: the reference `MP4Probe` is held to.
+    public static func probeWithFFmpeg(_ path: String, deep: Bool = false) -> MediaInfo {
         var info = MediaInfo(path: path)
         do {
             try probe(path, deep: deep, into: &info)

@@ -1,13 +1,15 @@
 /// The few facts probe needs from a codec's parameter sets (H.264 SPS, HEVC hvcC), read straight from
-/// the container's extradata so probing never has to decode a frame.
-struct ParameterSets {
-    var profile: Int32
+/// the container's extradata so probing never has to decode a frame. Pure Swift: used by the MP4 fast
+/// path and by `ClipKitMedia` for what FFmpeg's demuxer leaves unset.
+public struct ParameterSets: Sendable, Hashable {
+    /// The profile number as FFmpeg reports it (FF_PROFILE_*), constraint flags included.
+    public var profile: Int32
     /// 0 monochrome, 1 = 4:2:0, 2 = 4:2:2, 3 = 4:4:4.
-    var chromaFormat: Int
-    var bitDepth: Int
+    public var chromaFormat: Int
+    public var bitDepth: Int
 
     /// The FFmpeg pixel format name a decoder would output.
-    func pixelFormatName(fullRange: Bool) -> String? {
+    public func pixelFormatName(fullRange: Bool) -> String? {
         let base: String
         switch chromaFormat {
         case 0: return bitDepth == 8 ? "gray" : "gray\(bitDepth)le"
@@ -21,7 +23,7 @@ struct ParameterSets {
     }
 
     /// Parses an avcC record (ISO/IEC 14496-15) or Annex B extradata holding an SPS.
-    static func h264(_ extradata: [UInt8]) -> ParameterSets? {
+    public static func h264(_ extradata: [UInt8]) -> ParameterSets? {
         guard let sps = firstH264SPS(extradata) else { return nil }
         var bits = BitReader(removingEmulationPrevention(sps).dropFirst())  // skip the NAL header
         guard let profileIDC = bits.read(8), let constraints = bits.read(8), bits.read(8) != nil,
@@ -43,7 +45,7 @@ struct ParameterSets {
     }
 
     /// Parses an hvcC record: profile, chroma format and bit depth sit at fixed offsets.
-    static func hevc(_ extradata: [UInt8]) -> ParameterSets? {
+    public static func hevc(_ extradata: [UInt8]) -> ParameterSets? {
         guard extradata.count >= 23, extradata[0] == 1 else { return nil }
         return ParameterSets(profile: Int32(extradata[1] & 0x1f), chromaFormat: Int(extradata[16] & 0x03),
                              bitDepth: 8 + Int(extradata[17] & 0x07))
@@ -75,7 +77,7 @@ struct ParameterSets {
     }
 
     /// NAL payloads escape 00 00 0x as 00 00 03 0x; the bit reader needs the raw bits.
-    static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
+    public static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(nal.count)
         var zeros = 0
@@ -92,13 +94,13 @@ struct ParameterSets {
 }
 
 /// Reads big-endian bits and unsigned Exp-Golomb codes, returning nil past the end.
-struct BitReader {
+public struct BitReader {
     private let bytes: [UInt8]
     private var position = 0
 
-    init<S: Sequence>(_ bytes: S) where S.Element == UInt8 { self.bytes = Array(bytes) }
+    public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 { self.bytes = Array(bytes) }
 
-    mutating func read(_ count: Int) -> Int? {
+    public mutating func read(_ count: Int) -> Int? {
         guard position + count <= bytes.count * 8 else { return nil }
         var value = 0
         for _ in 0..<count {
@@ -108,7 +110,7 @@ struct BitReader {
         return value
     }
 
-    mutating func readExpGolomb() -> Int? {
+    public mutating func readExpGolomb() -> Int? {
         var zeros = 0
         while true {
             guard let bit = read(1) else { return nil }
