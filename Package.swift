@@ -8,11 +8,14 @@ import PackageDescription
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
 //   ClipKitCore, ClipKitMedia ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
-//   front ends: ClipKitCLI (the `clipkit` executable), ClipKitSandbox (offline provider server, Hummingbird)
+//   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
+//   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print),
+//   ClipKitSandbox (offline provider server, Hummingbird)
 let package = Package(
     name: "ClipKit",
     products: [
-        .executable(name: "clipkit", targets: ["ClipKitCLI"]),
+        .executable(name: "clipkit", targets: ["ClipKitLauncher"]),
+        .executable(name: "clipkit-engine", targets: ["ClipKitCLI"]),
         .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMP4", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
         .library(name: "ClipKitSandbox", targets: ["ClipKitSandbox"]),
     ],
@@ -67,10 +70,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
+        // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
+        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox", "ClipKitChain",
+                "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox", "ClipKitChain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +85,7 @@ let package = Package(
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
-        .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitMedia", "ClipKitTestSupport"]),
+        .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport"]),
         .testTarget(
             name: "ClipKitChainTests",
             dependencies: ["ClipKitChain", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitTestSupport"]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClipKitConsole
 import Foundation
 
 /// The `clipkit` command: a root with one subcommand per file.
@@ -73,11 +74,5 @@ extension ParsableCommand {
             Stderr.print("clipkit: \(failure.description)")
             throw failure.status.exitCode
         }
-    }
-}
-
-enum Stderr {
-    static func print(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClipKitConsole
 import ClipKitCore
 import ClipKitMedia
 

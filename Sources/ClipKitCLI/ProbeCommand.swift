@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClipKitConsole
 import ClipKitCore
 import ClipKitMedia
 import Foundation
@@ -21,15 +22,11 @@ struct ProbeCommand: AsyncParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json, jsonl
-    }
-
     @Argument(help: "Clip files or URLs to probe.")
     var files: [String]
 
     @Option(help: "Output format: table, json (an array) or jsonl (one object per line).")
-    var format: Format = .table
+    var format: ProbeFormat = .table
 
     @Flag(help: "Decode every frame and report the decoded count and decode errors.")
     var deep = false
@@ -38,11 +35,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let progress = files.count > 20 ? ProgressLine(label: "probed", total: files.count) : nil
         let infos = await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
         progress?.finish()
-        switch format {
-        case .json: Stdout.write(try JSONOutput.encode(infos, pretty: true) + "\n")
-        case .jsonl: Stdout.write(try infos.map { try JSONOutput.encode($0) + "\n" }.joined())
-        case .table: Stdout.write(ProbeTable.render(infos))
-        }
+        Stdout.write(try format.render(infos))
         for info in infos where info.error != nil {
             Stderr.print("clipkit: \(info.error!.message) [\(info.error!.code.rawValue)]")
         }
@@ -50,21 +43,4 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 }
 
-/// The human table for `probe --format table`.
-enum ProbeTable {
-    static func render(_ infos: [MediaInfo]) -> String {
-        let header = ["FILE", "TIER", "SIZE", "CODEC", "FPS", "FRAMES", "DURATION", "ROT", "AUDIO", "ERROR"]
-        let rows = infos.map { info -> [String] in
-            let v = info.video
-            let size = v.map { "\($0.width)x\($0.height)" } ?? "-"
-            let fps = v?.frameRate.map { $0.denominator == 1 ? "\($0.numerator)" : String(format: "%.3f", $0.doubleValue) } ?? "-"
-            let audio = info.audio.map { "\($0.codec) \($0.sampleRate / 1000)k \($0.channels)ch" } ?? "none"
-            return [
-                info.path, info.tier?.rawValue ?? "-", size, v?.codec ?? "-", fps, v?.frameCount.map(String.init) ?? "-",
-                v?.duration.map { String(format: "%.3fs", $0) } ?? "-", v.map { "\($0.rotation)" } ?? "-",
-                info.video == nil && info.error != nil ? "-" : audio, info.error?.code.rawValue ?? "",
-            ]
-        }
-        return TextTable.render(header: header, rows: rows)
-    }
-}
+extension ProbeFormat: ExpressibleByArgument {}

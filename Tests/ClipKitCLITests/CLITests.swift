@@ -3,11 +3,45 @@ import ClipKitTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `clipkit` binary, which sits beside the test bundle.
+/// A binary built beside the test bundle: `clipkit` (the launcher) or `clipkit-engine`.
+func builtBinary(_ name: String) -> String {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        .appendingPathComponent(name).path
+}
+
+/// Runs the built `clipkit` binary, as users do: every command goes through the launcher.
 func clipkit(_ arguments: String...) throws -> Tool.Result {
-    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        .appendingPathComponent("clipkit").path
-    return try Tool.capture(binary, arguments)
+    try Tool.capture(builtBinary("clipkit"), arguments)
+}
+
+@Suite("clipkit launcher")
+struct LauncherTests {
+    @Test("clipkit links no FFmpeg: a probe does not pay for loading it")
+    func launcherDoesNotLinkFFmpeg() throws {
+        let needed = try Tool.run("readelf", ["-d", builtBinary("clipkit")]).text
+        #expect(needed.contains("NEEDED"))
+        #expect(!needed.contains("libav"), "\(needed)")
+        #expect(try Tool.run("readelf", ["-d", builtBinary("clipkit-engine")]).text.contains("libavformat"))
+    }
+
+    @Test("the fast path prints byte for byte what the engine prints", arguments: ["json", "jsonl", "table"])
+    func sameOutputAsEngine(_ format: String) throws {
+        let files = Samples.all.map(Samples.path)
+        let fast = try Tool.capture(builtBinary("clipkit"), ["probe", "--format", format] + files)
+        let engine = try Tool.capture(builtBinary("clipkit-engine"), ["probe", "--format=\(format)"] + files)
+        #expect(fast.status == 0 && engine.status == 0)
+        #expect(fast.text == engine.text)
+    }
+
+    @Test("a batch the fast path cannot answer whole (an MKV among MP4s) goes to the engine, same output")
+    func mixedBatchFallsBack() throws {
+        let files = [Samples.path(Samples.t2v480p), try Fixtures.shared.path(.matroska), try Fixtures.shared.path(.fragmented)]
+        let launched = try Tool.capture(builtBinary("clipkit"), ["probe", "--format", "jsonl"] + files)
+        let engine = try Tool.capture(builtBinary("clipkit-engine"), ["probe", "--format", "jsonl"] + files)
+        #expect(launched.status == 0)
+        #expect(launched.text == engine.text)
+        #expect(launched.text.split(separator: "\n").count == 3)
+    }
 }
 
 @Suite("clipkit probe")

@@ -1,14 +1,22 @@
 import Foundation
 
 /// Machine-readable output on stdout.
-enum Stdout {
-    static func write(_ text: String) {
+public enum Stdout {
+    public static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
 
-enum JSONOutput {
-    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+/// Messages, warnings and progress on stderr.
+public enum Stderr {
+    public static func print(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// The JSON every command prints: sorted keys, so outputs diff cleanly.
+public enum JSONOutput {
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -16,8 +24,8 @@ enum JSONOutput {
 }
 
 /// Left-aligned columns separated by two spaces.
-enum TextTable {
-    static func render(header: [String], rows: [[String]]) -> String {
+public enum TextTable {
+    public static func render(header: [String], rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
@@ -29,7 +37,7 @@ enum TextTable {
 }
 
 /// A progress line on stderr ("probed 120/500, ETA 3s"), redrawn in place and throttled.
-final class ProgressLine: @unchecked Sendable {
+public final class ProgressLine: @unchecked Sendable {
     private let label: String
     private var total: Int
     private let start = Date()
@@ -37,13 +45,13 @@ final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let interactive = isatty(2) != 0
 
-    init(label: String, total: Int) {
+    public init(label: String, total: Int) {
         self.label = label
         self.total = total
     }
 
     /// Redraws "label done/total, ETA", at most five times a second. `total` may change as work is discovered.
-    func update(_ done: Int, total newTotal: Int? = nil, detail: String? = nil) {
+    public func update(_ done: Int, total newTotal: Int? = nil, detail: String? = nil) {
         lock.withLock {
             if let newTotal { total = newTotal }
             let now = Date()
@@ -57,7 +65,7 @@ final class ProgressLine: @unchecked Sendable {
         }
     }
 
-    func finish() {
+    public func finish() {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
