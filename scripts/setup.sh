@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Set-up in one command on a fresh Debian 12 machine with Swift 6.3: installs the FFmpeg libraries,
-# builds clipkit (release) and runs the main job offline: a storyboard of four 5-second generations
-# against the in-process sandbox, joined into long.mp4 (no API key, no network).
+# builds clipkit and clipkit-engine (release; install the two side by side) and runs the main job
+# offline: a storyboard of four 5-second generations against the in-process sandbox, joined into
+# long.mp4 (no API key, no network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release
+# A static Swift runtime keeps the launcher's start-up at a few milliseconds.
+swift build -c release --static-swift-stdlib
 clipkit=.build/release/clipkit
 $clipkit chain samples/storyboard.json --provider sandbox -o long.mp4
 $clipkit probe long.mp4
