@@ -21,7 +21,8 @@ command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get insta
 if [ -n "${CLIPKIT:-}" ]; then
     clipkit=$CLIPKIT
 else
-    swift build -c release --product clipkit --scratch-path "$build_dir" >&2
+    # Both binaries: clipkit execs clipkit-engine for the audit.
+    swift build -c release --scratch-path "$build_dir" >&2
     clipkit="$root/$build_dir/release/clipkit"
 fi
 
