@@ -34,19 +34,24 @@ func fastProbeRequest(_ arguments: [String]) -> (files: [String], format: ProbeF
 /// Probes every file from its MP4 index, in parallel; nil as soon as one needs FFmpeg.
 func fastProbe(_ files: [String]) -> [MediaInfo]? {
     let results = UnsafeMutableBufferPointer<MediaInfo?>.allocate(capacity: files.count)
-    defer { results.deallocate() }
     results.initialize(repeating: nil)
+    defer {
+        results.deinitialize()
+        results.deallocate()
+    }
     let progress = files.count > 20 ? ProgressLine(label: "probed", total: files.count) : nil
-    let done = Atomic(0)
+    let done = Atomic(0), needsEngine = Atomic(false)
     // Each iteration writes only its own slot.
     nonisolated(unsafe) let slots = results
     DispatchQueue.concurrentPerform(iterations: files.count) { i in
-        slots[i] = MP4Probe.probe(files[i])
+        guard !needsEngine.load(ordering: .relaxed) else { return }
+        guard let info = MP4Probe.probe(files[i]) else { return needsEngine.store(true, ordering: .relaxed) }
+        slots[i] = info
         progress?.update(done.add(1, ordering: .relaxed).newValue)
     }
+    if needsEngine.load(ordering: .relaxed) { return nil }
     progress?.finish()
-    let infos = results.compactMap { $0 }
-    return infos.count == files.count ? infos : nil
+    return results.map { $0! }
 }
 
 /// Replaces this process with `clipkit-engine` from the same directory, passing the arguments on.
@@ -54,8 +59,9 @@ func execEngine() -> Never {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let engine = directory.appendingPathComponent("clipkit-engine").path
     execv(engine, CommandLine.unsafeArgv)
-    Stderr.print("clipkit: cannot run \(engine): \(String(cString: strerror(errno))) (install clipkit-engine beside clipkit)")
-    exit(2)
+    let reason = String(cString: strerror(errno))
+    Stderr.print("clipkit: cannot run \(engine): \(reason) (install clipkit-engine beside clipkit)")
+    exit(127)  // the shell's "command not found"
 }
 
 if let request = fastProbeRequest(CommandLine.arguments), let infos = fastProbe(request.files),

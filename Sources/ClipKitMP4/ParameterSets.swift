@@ -1,15 +1,15 @@
 /// The few facts probe needs from a codec's parameter sets (H.264 SPS, HEVC hvcC), read straight from
 /// the container's extradata so probing never has to decode a frame. Pure Swift: used by the MP4 fast
 /// path and by `ClipKitMedia` for what FFmpeg's demuxer leaves unset.
-public struct ParameterSets: Sendable, Hashable {
+package struct ParameterSets: Sendable, Hashable {
     /// The profile number as FFmpeg reports it (FF_PROFILE_*), constraint flags included.
-    public var profile: Int32
+    package var profile: Int32
     /// 0 monochrome, 1 = 4:2:0, 2 = 4:2:2, 3 = 4:4:4.
-    public var chromaFormat: Int
-    public var bitDepth: Int
+    package var chromaFormat: Int
+    package var bitDepth: Int
 
     /// The FFmpeg pixel format name a decoder would output.
-    public func pixelFormatName(fullRange: Bool) -> String? {
+    package func pixelFormatName(fullRange: Bool) -> String? {
         let base: String
         switch chromaFormat {
         case 0: return bitDepth == 8 ? "gray" : "gray\(bitDepth)le"
@@ -23,7 +23,7 @@ public struct ParameterSets: Sendable, Hashable {
     }
 
     /// Parses an avcC record (ISO/IEC 14496-15) or Annex B extradata holding an SPS.
-    public static func h264(_ extradata: [UInt8]) -> ParameterSets? {
+    package static func h264(_ extradata: [UInt8]) -> ParameterSets? {
         guard let sps = firstH264SPS(extradata) else { return nil }
         var bits = BitReader(removingEmulationPrevention(sps).dropFirst())  // skip the NAL header
         guard let profileIDC = bits.read(8), let constraints = bits.read(8), bits.read(8) != nil,
@@ -45,7 +45,7 @@ public struct ParameterSets: Sendable, Hashable {
     }
 
     /// Parses an hvcC record: profile, chroma format and bit depth sit at fixed offsets.
-    public static func hevc(_ extradata: [UInt8]) -> ParameterSets? {
+    package static func hevc(_ extradata: [UInt8]) -> ParameterSets? {
         guard extradata.count >= 23, extradata[0] == 1 else { return nil }
         return ParameterSets(profile: Int32(extradata[1] & 0x1f), chromaFormat: Int(extradata[16] & 0x03),
                              bitDepth: 8 + Int(extradata[17] & 0x07))
@@ -77,7 +77,7 @@ public struct ParameterSets: Sendable, Hashable {
     }
 
     /// NAL payloads escape 00 00 0x as 00 00 03 0x; the bit reader needs the raw bits.
-    public static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
+    package static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(nal.count)
         var zeros = 0
@@ -94,13 +94,13 @@ public struct ParameterSets: Sendable, Hashable {
 }
 
 /// Reads big-endian bits and unsigned Exp-Golomb codes, returning nil past the end.
-public struct BitReader {
+package struct BitReader {
     private let bytes: [UInt8]
     private var position = 0
 
-    public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 { self.bytes = Array(bytes) }
+    package init<S: Sequence>(_ bytes: S) where S.Element == UInt8 { self.bytes = Array(bytes) }
 
-    public mutating func read(_ count: Int) -> Int? {
+    package mutating func read(_ count: Int) -> Int? {
         guard position + count <= bytes.count * 8 else { return nil }
         var value = 0
         for _ in 0..<count {
@@ -110,7 +110,7 @@ public struct BitReader {
         return value
     }
 
-    public mutating func readExpGolomb() -> Int? {
+    package mutating func readExpGolomb() -> Int? {
         var zeros = 0
         while true {
             guard let bit = read(1) else { return nil }

@@ -66,7 +66,9 @@ public enum FrameExtractor {
         guard let target = gop.indices.filter({ !gop[$0].isDiscarded }).max(by: { gop[$0].pts < gop[$1].pts }) else {
             throw MediaProblem(.truncated, "\(input.path): no displayable video packet found")
         }
-        let chain = H264References(stream: input.stream(index))?.picturesNeeded(toDecode: target, packets: gop.map(\.bytes))
+        let chain = withExtendedLifetime(gop) {  // the packets own the bytes the model reads
+            H264References(stream: input.stream(index))?.picturesNeeded(toDecode: target, packets: gop.map(\.bytes))
+        }
         // A plan that cannot produce the target (damaged data) hands over to the next, broader one.
         let plans: [DecodePlan] = (chain.map { [.only($0)] } ?? []) + [.referencesAndTarget, .everything]
         for (attempt, plan) in plans.enumerated() {
@@ -145,6 +147,8 @@ public enum FrameExtractor {
         decoder.skip = AVDISCARD_DEFAULT
         try decoder.decode(nil, into: frame, errors: &errors, keep)
         guard let best, best.timestamp == packets[target].pts || packets[target].pts == cffmpeg_nopts_value() else { return nil }
+        // Pictures left out by a wrong model would show as decode errors (a missing reference): take the next plan.
+        if case .only = plan, errors > 0 { return nil }
         return best
     }
 

@@ -65,6 +65,14 @@ struct H264References {
         for index in stride(from: target, through: 0, by: -1) where needed.contains(index) {
             needed.formUnion(full[index]!.joined().compactMap { $0 })
         }
+        let skipped = pictures.indices.filter { !needed.contains($0) }
+        // A parameter set carried by a picture left out would never reach the decoder.
+        guard !skipped.contains(where: { pictures[$0].carriesParameterSets }) else { return nil }
+        // Picture order counts are not replayed: after a reference picture left out, the decoder may derive
+        // other ones, harmless for P-pictures (only output order, which the caller checks) but not for the
+        // list order, direct prediction and implicit weights of a B-picture.
+        if let firstSkippedReference = skipped.first(where: { pictures[$0].isReference }),
+           needed.contains(where: { $0 > firstSkippedReference && pictures[$0].hasBidirectionalSlice }) { return nil }
         guard let sent = Self.references(of: pictures, sps: sps, sending: needed),
               needed.allSatisfy({ sent[$0] == full[$0] })
         else { return nil }
@@ -90,6 +98,8 @@ struct H264References {
                 dpb.remove(at: dpb.indices.min { picNum(dpb[$0]) < picNum(dpb[$1]) }!)  // sliding window (§8.2.5.3)
             }
             dpb.append(picture)
+            // An overfull store is a stream error that decoders repair each in their own way: not followed.
+            guard dpb.count <= max(sps.maxReferenceFrames, 1) else { return false }
             previousFrameNum = picture.frameNum
             return true
         }
@@ -288,12 +298,19 @@ struct H264References {
         /// PicNum differences of the pictures the marking commands drop; nil for sliding-window marking.
         var marking: [Int]?
         var slices: [Slice]
+        /// An SPS or PPS travels in the same access unit.
+        var carriesParameterSets = false
+
+        var hasBidirectionalSlice: Bool {
+            slices.contains { if case .bidirectional = $0.kind { true } else { false } }
+        }
     }
 
     /// Parses every slice header of one access unit (length-prefixed NAL units), taking in-band
     /// parameter sets on the way.
     private mutating func parsePicture(_ packet: UnsafeRawBufferPointer) -> Picture? {
         var picture: Picture?
+        var carriesParameterSets = false
         var offset = 0
         while offset + nalLengthSize <= packet.count {
             var length = 0
@@ -320,12 +337,14 @@ struct H264References {
                 }
             case 7, 8:
                 guard remember(parameterSet: ArraySlice(nal), isSPS: type == 7) else { return nil }
+                carriesParameterSets = true
             case 2, 3, 4, 20, 21:
                 return nil  // data partitioning and SVC/MVC extensions are not modelled
             default:
                 continue
             }
         }
+        picture?.carriesParameterSets = carriesParameterSets
         return picture
     }
 

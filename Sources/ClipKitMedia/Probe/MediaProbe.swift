@@ -17,7 +17,7 @@ public enum MediaProbe {
     }
 
     /// Probes through libavformat only, never the MP4 fast path: the reference `MP4Probe` is held to.
-    public static func probeWithFFmpeg(_ path: String, deep: Bool = false) -> MediaInfo {
+    package static func probeWithFFmpeg(_ path: String, deep: Bool = false) -> MediaInfo {
         var info = MediaInfo(path: path)
         do {
             try probe(path, deep: deep, into: &info)
