@@ -91,23 +91,9 @@ struct MP4ProbeTests {
         if !variant.answered { #expect(MP4Probe.probe(path) == nil, "\(variant.name) is expected to fall back") }
     }
 
-    @Test("what FFmpeg must report as an error gets no answer: text, empty, cut, missing, a folder")
+    @Test("what FFmpeg must report as an error gets no answer: missing, empty, a folder, pages, cut files")
     func badInputs() throws {
-        let fixtures = Fixtures.shared
-        let sample = try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p)))
-        let indexAtEnd = try Data(contentsOf: URL(fileURLWithPath: try fixtures.path(.indexAtEnd)))
-        let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"#
-        try FileManager.default.createDirectory(atPath: fixtures.directory + "/mp4-folder.mp4", withIntermediateDirectories: true)
-        let paths = [
-            try fixtures.file("mp4-expired.mp4", bytes: Array(xml.utf8)),
-            try fixtures.file("mp4-empty.mp4", bytes: []),
-            try fixtures.file("mp4-cut.mp4", bytes: Array(sample.prefix(sample.count / 2))),
-            try fixtures.file("mp4-cut-by-one.mp4", bytes: Array(sample.dropLast())),
-            try fixtures.file("mp4-no-index.mp4", bytes: Array(indexAtEnd.prefix(indexAtEnd.count / 2))),
-            fixtures.directory + "/mp4-missing.mp4",
-            fixtures.directory + "/mp4-folder.mp4",
-        ]
-        for path in paths {
+        for (path, _) in try Fixtures.shared.badInputs() {
             #expect(MP4Probe.probe(path) == nil, "\(path)")
             #expect(MediaProbe.probe(path).error != nil, "MediaProbe still reports \(path) through FFmpeg")
         }

@@ -103,23 +103,7 @@ struct BadInputTests {
     @Test("each bad input gets its documented code")
     func codes() throws {
         let fixtures = Fixtures.shared
-        let sample = try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p)))
-        let indexAtEnd = try Data(contentsOf: URL(fileURLWithPath: try fixtures.path(.indexAtEnd)))
-        let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"#
-        try FileManager.default.createDirectory(atPath: fixtures.directory + "/folder.mp4", withIntermediateDirectories: true)
-        let audioOnly = fixtures.scratch("audio-only.m4a")
-        try Tool.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audioOnly])
-        let cases: [(String, MediaProblem.Code)] = [
-            (fixtures.directory + "/missing.mp4", .notFound),
-            (try fixtures.file("empty.mp4", bytes: []), .empty),
-            (fixtures.directory + "/folder.mp4", .unreadable),
-            (try fixtures.file("expired.mp4", bytes: Array(xml.utf8)), .notMedia),
-            (try fixtures.file("page.mp4", bytes: Array("<!DOCTYPE html><html><body>Not found</body></html>".utf8)), .notMedia),
-            (try fixtures.file("noise.mp4", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }), .notMedia),
-            (try fixtures.file("truncated.mp4", bytes: Array(sample.prefix(sample.count / 2))), .truncated),
-            (try fixtures.file("no-index.mp4", bytes: Array(indexAtEnd.prefix(indexAtEnd.count / 2))), .truncated),
-            (audioOnly, .noVideo),
-        ]
+        let cases = try fixtures.badInputs()
         for (path, code) in cases {
             let info = MediaProbe.probe(path)
             #expect(info.error?.code == code, "\(path): \(info.error?.description ?? "no error")")

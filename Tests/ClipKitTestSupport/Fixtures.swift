@@ -1,3 +1,4 @@
+import ClipKitCore
 import Foundation
 
 /// Real clips made with ffmpeg for the tests, once per test run, in a temporary directory.
@@ -74,6 +75,7 @@ public final class Fixtures: @unchecked Sendable {
     public let directory: String
     private let lock = NSLock()
     private var made: Set<String> = []
+    private var madeBadInputs: [(path: String, code: MediaProblem.Code)]?
 
     private init() {
         directory = NSTemporaryDirectory() + "clipkit-fixtures-\(getpid())"
@@ -96,6 +98,39 @@ public final class Fixtures: @unchecked Sendable {
         let path = directory + "/" + name
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// Every kind of input a probe must refuse, with the code it must give: missing, empty, a folder,
+    /// an expired URL's XML page, an HTML page, noise, a cut download, a cut index, audio only.
+    /// Made once; tests in parallel share them.
+    public func badInputs() throws -> [(path: String, code: MediaProblem.Code)] {
+        let indexAtEndPath = try path(.indexAtEnd)
+        return try lock.withLock {
+            if let made = madeBadInputs { return made }
+            madeBadInputs = try makeBadInputs(indexAtEnd: indexAtEndPath)
+            return madeBadInputs!
+        }
+    }
+
+    private func makeBadInputs(indexAtEnd indexAtEndPath: String) throws -> [(path: String, code: MediaProblem.Code)] {
+        let sample = try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p)))
+        let indexAtEnd = try Data(contentsOf: URL(fileURLWithPath: indexAtEndPath))
+        let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"#
+        try FileManager.default.createDirectory(atPath: directory + "/folder.mp4", withIntermediateDirectories: true)
+        let audioOnly = directory + "/audio-only.m4a"
+        try Tool.run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audioOnly])
+        return [
+            (directory + "/missing.mp4", .notFound),
+            (try file("empty.mp4", bytes: []), .empty),
+            (directory + "/folder.mp4", .unreadable),
+            (try file("expired.mp4", bytes: Array(xml.utf8)), .notMedia),
+            (try file("page.mp4", bytes: Array("<!DOCTYPE html><html><body>Not found</body></html>".utf8)), .notMedia),
+            (try file("noise.mp4", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }), .notMedia),
+            (try file("truncated.mp4", bytes: Array(sample.prefix(sample.count / 2))), .truncated),
+            (try file("cut-by-one.mp4", bytes: Array(sample.dropLast())), .truncated),
+            (try file("no-index.mp4", bytes: Array(indexAtEnd.prefix(indexAtEnd.count / 2))), .truncated),
+            (audioOnly, .noVideo),
+        ]
     }
 
     /// A fresh scratch path (not created) in the fixture directory.
