@@ -70,7 +70,10 @@ struct FrameTests {
         #expect(try RGBImage.load(jpeg).psnr(against: image) > 30)
         #expect(throws: OutputFileError.exists(png)) { try image.write(to: png) }
         try image.write(to: png, overwrite: true)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Fixtures.shared.directory).filter { $0.contains(".partial-") }
+        // Only this test's partial files: other tests write into the same directory at the same time.
+        let stems = [png, jpeg].map { "." + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".partial-" }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Fixtures.shared.directory)
+            .filter { name in stems.contains { name.hasPrefix($0) } }
         #expect(leftovers.isEmpty)
     }
 
