@@ -86,15 +86,22 @@ let package = Package(
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
         .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport"]),
+        // A sandbox started and always stopped around one test, shared by the provider and chain tests.
+        .target(
+            name: "ClipKitSandboxTestSupport",
+            dependencies: ["ClipKitProviders", "ClipKitSandbox", "ClipKitTestSupport"],
+            path: "Tests/ClipKitSandboxTestSupport"
+        ),
         .testTarget(
             name: "ClipKitChainTests",
-            dependencies: ["ClipKitChain", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitTestSupport"]
+            dependencies: ["ClipKitChain", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitTestSupport",
+                           "ClipKitSandboxTestSupport"]
         ),
         .testTarget(
             name: "ClipKitProvidersTests",
             dependencies: [
                 "ClipKitProviders", "ClipKitSandbox", "ClipKitCore", "ClipKitMedia", "ClipKitTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "ClipKitSandboxTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -4,40 +4,18 @@ import ClipKitCore
 import ClipKitMedia
 import ClipKitProviders
 import ClipKitSandbox
+import ClipKitSandboxTestSupport
 import ClipKitTestSupport
 import Foundation
 import Testing
 
-/// A sandbox and a chain configured against it, for one test.
-struct ChainHarness {
-    let sandbox: SandboxServer
-    let transport: HTTPTransport
-    let directory: String
+/// The shared sandbox session, with a chain configured against it.
+typealias ChainHarness = SandboxSession
 
-    static func with<T>(_ faults: SandboxFaults = .fast, _ body: (ChainHarness) async throws -> T) async throws -> T {
-        let sandbox = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults, apiKey: "sk-chain-test"))
-        let transport = HTTPTransport(connectTimeout: .seconds(2), readTimeout: .seconds(20), requestTimeout: .seconds(20))
-        let directory = Fixtures.shared.scratch("chain")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let harness = ChainHarness(sandbox: sandbox, transport: transport, directory: directory)
-        do {
-            let result = try await body(harness)
-            await harness.stop()
-            return result
-        } catch {
-            await harness.stop()
-            throw error
-        }
-    }
-
-    func stop() async {
-        try? await transport.shutdown()
-        await sandbox.stop()
-    }
-
+extension SandboxSession {
     func options(budget: Money? = nil, maxAttempts: Int = 3) -> ChainOptions {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
-        return ChainOptions(provider: .dashscope, credentials: ProviderCredentials(apiKey: APIKey("sk-chain-test"), baseURL: nil),
+        return ChainOptions(provider: .dashscope, credentials: ProviderCredentials(apiKey: APIKey(SandboxSession.apiKey), baseURL: nil),
                             baseURL: sandbox.baseURL, transport: transport, workDirectory: directory + "/work",
                             output: directory + "/long.mp4", budget: budget, maxAttempts: maxAttempts,
                             runner: RunnerOptions(pollInterval: .milliseconds(15), maxPollInterval: .milliseconds(60),

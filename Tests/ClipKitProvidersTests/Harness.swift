@@ -2,41 +2,18 @@ import ClipKitCore
 import ClipKitMedia
 @testable import ClipKitProviders
 import ClipKitSandbox
+import ClipKitSandboxTestSupport
 import ClipKitTestSupport
 import Foundation
 import Testing
 
 /// A key distinctive enough that finding it anywhere in output or records means a leak.
-let testKey = "sk-test-SECRET-7f3a9c41d2"
+let testKey = SandboxSession.apiKey
 
-/// A sandbox on a free loopback port, one HTTP transport, and a scratch folder, for one test.
-struct Harness {
-    let sandbox: SandboxServer
-    let transport: HTTPTransport
-    let directory: String
+/// The shared sandbox session, with the provider tests' clients and fast runners.
+typealias Harness = SandboxSession
 
-    /// Runs `body` against a fresh sandbox with `faults`, stopping everything afterwards.
-    static func with<T>(_ faults: SandboxFaults = .fast, _ body: (Harness) async throws -> T) async throws -> T {
-        let sandbox = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults, apiKey: testKey))
-        let transport = HTTPTransport(connectTimeout: .seconds(2), readTimeout: .seconds(10), requestTimeout: .seconds(10))
-        let directory = Fixtures.shared.scratch("providers")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let harness = Harness(sandbox: sandbox, transport: transport, directory: directory)
-        do {
-            let result = try await body(harness)
-            await harness.stop()
-            return result
-        } catch {
-            await harness.stop()
-            throw error
-        }
-    }
-
-    func stop() async {
-        try? await transport.shutdown()
-        await sandbox.stop()
-    }
-
+extension SandboxSession {
     /// A client for `kind` pointed at the sandbox.
     func client(_ kind: ProviderKind, key: String = testKey, base: String? = nil, webhook: String? = nil) -> any VideoProvider {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
@@ -53,8 +30,6 @@ struct Harness {
             pollInterval: .milliseconds(15), maxPollInterval: .milliseconds(60), deadline: deadline, submitRetry: fast,
             downloadRetry: fast, listingSettle: .milliseconds(50)))
     }
-
-    func path(_ name: String) -> String { directory + "/" + name }
 }
 
 /// Collects a run's events (thread-safe), to assert their order and that no key shows up in them.

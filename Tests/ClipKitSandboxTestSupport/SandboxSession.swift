@@ -1,0 +1,40 @@
+import ClipKitProviders
+import ClipKitSandbox
+import ClipKitTestSupport
+import Foundation
+
+/// A sandbox on a free loopback port, one HTTP transport and a scratch folder for one test: started,
+/// handed to the body, and always stopped, whether the body returns or throws.
+public struct SandboxSession: Sendable {
+    /// The key the sandbox accepts; distinctive enough that finding it in any output or record is a leak.
+    public static let apiKey = "sk-test-SECRET-7f3a9c41d2"
+
+    public let sandbox: SandboxServer
+    public let transport: HTTPTransport
+    public let directory: String
+
+    public static func with<T>(_ faults: SandboxFaults = .fast, scratch: String = "sandbox",
+                               _ body: (SandboxSession) async throws -> T) async throws -> T {
+        let sandbox = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults, apiKey: apiKey))
+        let transport = HTTPTransport(connectTimeout: .seconds(2), readTimeout: .seconds(20), requestTimeout: .seconds(20))
+        let directory = Fixtures.shared.scratch(scratch)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let session = SandboxSession(sandbox: sandbox, transport: transport, directory: directory)
+        do {
+            let result = try await body(session)
+            await session.stop()
+            return result
+        } catch {
+            await session.stop()
+            throw error
+        }
+    }
+
+    private func stop() async {
+        try? await transport.shutdown()
+        await sandbox.stop()
+    }
+
+    /// A path in the session's scratch folder.
+    public func path(_ name: String) -> String { directory + "/" + name }
+}
