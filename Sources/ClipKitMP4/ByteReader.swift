@@ -1,9 +1,9 @@
 /// Why the fast path stepped aside: the file has something it does not model exactly, so the answer
 /// must come from FFmpeg. The reason is for tests and debugging; callers only see nil.
-struct NotModelled: Error, CustomStringConvertible {
-    var reason: String
+package struct NotModelled: Error, CustomStringConvertible {
+    package var reason: String
     init(_ reason: String) { self.reason = reason }
-    var description: String { reason }
+    package var description: String { reason }
 }
 
 /// Reads big-endian fields from an in-memory box payload; running past the end is `NotModelled`

@@ -1,4 +1,5 @@
 import ClipKitCore
+import ClipKitMP4
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,11 +15,8 @@ struct FileSniff {
     var hasMoov = false
     /// Fragmented MP4: samples live in moof boxes, so the moov's sample tables do not count them all.
     var hasMoof = false
-    /// Moov before the first mdat ("faststart").
-    var moovFirst = false
     /// A top-level box claims more bytes than the file has: the download was cut.
     var cutBox: String?
-    fileprivate var hasMdatBefore = false
 }
 
 enum FileSniffer {
@@ -32,54 +30,34 @@ enum FileSniffer {
         }
         if info.st_mode & S_IFMT == S_IFDIR { throw MediaProblem(.unreadable, "\(path): is a directory, not a file") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw MediaProblem(.unreadable, "\(path): not a regular file") }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw MediaProblem(.unreadable, "\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var sniff = FileSniff(size: Int64(info.st_size))
-        guard sniff.size > 0 else { throw MediaProblem(.empty, "\(path): file is empty (0 bytes)") }
+        guard info.st_size > 0 else { throw MediaProblem(.empty, "\(path): file is empty (0 bytes)") }
+        let file: MP4File
+        do { file = try MP4File(path: path) } catch { throw MediaProblem(.unreadable, "\(path): \(error)") }
+        var sniff = FileSniff(size: file.size)
 
-        let head = read(fd, offset: 0, count: 512)
+        let head = (try? file.read(at: 0, count: Int(min(512, file.size)))) ?? []
         if let page = textPageKind(head) {
             throw MediaProblem(.notMedia, "\(path): not a video but \(page) (\(sniff.size) bytes)\(errorSummary(head))")
         }
-        scanBoxes(fd, into: &sniff)
+        scanBoxes(file, into: &sniff)
         return sniff
     }
 
-    /// Walks the top-level boxes of an ISO BMFF file (size + type headers only).
-    private static func scanBoxes(_ fd: Int32, into sniff: inout FileSniff) {
+    /// Walks the top-level boxes of an ISO BMFF file (size + type headers only), noting a cut.
+    private static func scanBoxes(_ file: MP4File, into sniff: inout FileSniff) {
         var offset: Int64 = 0
-        var first = true
-        while offset + 8 <= sniff.size {
-            let header = read(fd, offset: offset, count: 16)
-            guard header.count >= 8 else { return }
-            let type = String(decoding: header[4..<8], as: UTF8.self)
-            guard type.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else { return }
-            if first {
-                guard ["ftyp", "moov", "mdat", "free", "wide", "skip", "styp"].contains(type) else { return }
+        while offset + 8 <= file.size, let box = try? file.box(at: offset) {
+            if offset == 0 {
+                guard ["ftyp", "moov", "mdat", "free", "wide", "skip", "styp"].contains(box.type) else { return }
                 sniff.isISOBMFF = true
-                first = false
             }
-            var size = Int64(header[0..<4].reduce(0) { $0 << 8 | UInt32($1) })
-            if size == 1, header.count >= 16 {
-                size = Int64(bitPattern: header[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
-            } else if size == 0 {
-                size = sniff.size - offset  // "extends to the end of the file"
-            }
-            guard size >= 8 else { return }
-            switch type {
-            case "moov":
-                sniff.hasMoov = true
-                if !sniff.hasMdatBefore { sniff.moovFirst = true }
-            case "mdat": sniff.hasMdatBefore = true
-            case "moof": sniff.hasMoof = true
-            default: break
-            }
-            if offset + size > sniff.size {
-                sniff.cutBox = type
+            if box.type == "moov" { sniff.hasMoov = true }
+            if box.type == "moof" { sniff.hasMoof = true }
+            guard box.size <= file.size - offset else {
+                sniff.cutBox = box.type
                 return
             }
-            offset += size
+            offset += box.size
         }
     }
 
@@ -108,11 +86,5 @@ enum FileSniffer {
         }
         let parts = [element("Code"), element("Message")].compactMap { $0 }
         return parts.isEmpty ? "" : ": " + parts.joined(separator: ": ")
-    }
-
-    private static func read(_ fd: Int32, offset: Int64, count: Int) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-        return n > 0 ? Array(buffer.prefix(n)) : []
     }
 }
