@@ -115,20 +115,21 @@ struct H264References {
                     missing = (missing + 1) % sps.maxFrameNum
                 }
             }
-            result[index] = picture.slices.map { slice -> [Int?]? in
+            var lists: [[Int?]] = []
+            for slice in picture.slices {
                 switch slice.kind {
                 case .intra:
-                    return []
+                    lists.append([])
                 case .bidirectional:
                     // B lists are ordered by picture order count, not modelled: every stored picture is a safe superset.
-                    return dpb.sorted { frameNumWrap($0.frameNum, current: picture.frameNum, max: sps.maxFrameNum)
-                        > frameNumWrap($1.frameNum, current: picture.frameNum, max: sps.maxFrameNum) }.map(\.index)
+                    lists.append(listP(dpb, frameNum: picture.frameNum, maxFrameNum: sps.maxFrameNum)!.map(\.index))
                 case .predicted(let activeCount, let modifications):
-                    return listP(dpb, frameNum: picture.frameNum, maxFrameNum: sps.maxFrameNum,
-                                 modifications: modifications)?.prefix(activeCount).map(\.index)
+                    guard let list = listP(dpb, frameNum: picture.frameNum, maxFrameNum: sps.maxFrameNum,
+                                           modifications: modifications) else { return nil }
+                    lists.append(list.prefix(activeCount).map(\.index))
                 }
-            }.compactMap { $0 }
-            guard result[index]!.count == picture.slices.count else { return nil }
+            }
+            result[index] = lists
             if picture.isReference, !store(StoredPicture(index: index, frameNum: picture.frameNum), marking: picture.marking) {
                 return nil
             }
@@ -153,7 +154,7 @@ struct H264References {
     /// The P-slice list 0 (§8.2.4.2.1: short-term pictures by descending PicNum), then reordered by the
     /// slice's modification commands (§8.2.4.3.1). Nil if a command names a picture not in the store.
     private static func listP(_ dpb: [StoredPicture], frameNum: Int, maxFrameNum: Int,
-                              modifications: [PictureNumberChange]) -> [StoredPicture]? {
+                              modifications: [PictureNumberChange] = []) -> [StoredPicture]? {
         let picNum = { (reference: StoredPicture) in frameNumWrap(reference.frameNum, current: frameNum, max: maxFrameNum) }
         var list = dpb.sorted { picNum($0) > picNum($1) }
         var predicted = frameNum
@@ -174,12 +175,13 @@ struct H264References {
     private struct SequenceSet {
         var separateColourPlanes: Bool
         var chromaArrayType: Int
-        var maxFrameNum: Int
         var frameNumBits: Int
         var pocType: Int
         var pocLSBBits: Int
         var deltaPicOrderAlwaysZero: Bool
         var maxReferenceFrames: Int
+
+        var maxFrameNum: Int { 1 << frameNumBits }
     }
 
     private struct PictureSet {
@@ -243,7 +245,7 @@ struct H264References {
               frameNumBitsMinus4 <= 12
         else { return nil }
         let frameNumBits = frameNumBitsMinus4 + 4
-        return (id, SequenceSet(separateColourPlanes: separatePlanes, chromaArrayType: separatePlanes ? 0 : chromaFormat, maxFrameNum: 1 << frameNumBits,
+        return (id, SequenceSet(separateColourPlanes: separatePlanes, chromaArrayType: separatePlanes ? 0 : chromaFormat,
                                 frameNumBits: frameNumBits, pocType: pocType, pocLSBBits: pocLSBBits,
                                 deltaPicOrderAlwaysZero: alwaysZero, maxReferenceFrames: maxReferences))
     }
