@@ -11,6 +11,7 @@ import PackageDescription
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print),
 //   ClipKitSandbox (offline provider server, Hummingbird)
+//   ClipKitFuzz: libFuzzer target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh)
 let package = Package(
     name: "ClipKit",
     products: [
@@ -71,6 +72,8 @@ let package = Package(
             ]
         ),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
+        // libFuzzer's target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh); pure Swift.
+        .executableTarget(name: "ClipKitFuzz", dependencies: ["ClipKitMP4"]),
         // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
         .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
         .executableTarget(
