@@ -23,7 +23,7 @@ public enum MP4Probe {
     /// Probes the MP4 in `source` (a file, bytes in memory, …); `path` is what the answer calls it.
     /// - Throws: `NotModelled` when the answer must come from FFmpeg.
     package static func read(_ file: some ByteSource, path: String) throws(NotModelled) -> MediaInfo {
-        let movie = try MovieBox(try movieBox(in: file))
+        let movie = try MovieBox(try movieBox(in: file), fileSize: file.size)
 
         let videoTracks = movie.tracks.filter { $0.kind == .video }
         let audioTracks = movie.tracks.filter { $0.kind == .audio }
