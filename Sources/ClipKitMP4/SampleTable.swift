@@ -84,6 +84,8 @@ struct SampleTable {
             }
             total += UInt64(entry.count)
             duration += UInt64(entry.count) * UInt64(entry.duration)
+            // Checked as it grows: each entry adds under 2^63, so the totals cannot overflow first.
+            guard total <= UInt64(sampleCount), duration <= UInt64(Int64.max / 2) else { throw NotModelled("stts does not cover stsz") }
             entries.append(entry)
         }
         guard total == UInt64(sampleCount), duration <= UInt64(Int64.max / 2) else { throw NotModelled("stts does not cover stsz") }

@@ -10,6 +10,24 @@ enum BoxEditor {
         return children.flatMap { box($0.type, $0.payload) }
     }
 
+    /// The payload of the box at `path` (first match at each level).
+    static func payload(_ path: [String], in bytes: [UInt8]) -> [UInt8] {
+        guard let box = parse(bytes[...]).first(where: { $0.type == path[0] }) else { preconditionFailure("no \(path[0])") }
+        return path.count == 1 ? box.payload : payload(Array(path.dropFirst()), in: box.payload)
+    }
+
+    /// `bytes` with the box at `path` patched: `edit` changes its payload in place.
+    static func patching(_ path: [String], in bytes: [UInt8], _ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+        var changed = payload(path, in: bytes)
+        edit(&changed)
+        return replacing(path, in: bytes, with: changed)
+    }
+
+    /// Writes a big-endian 32-bit value into `bytes` at `offset`.
+    static func put(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
+        bytes.replaceSubrange(offset..<(offset + 4), with: be32(value))
+    }
+
     /// A box of `type` around `payload` (32-bit size).
     static func box(_ type: String, _ payload: [UInt8]) -> [UInt8] {
         be32(UInt32(payload.count + 8)) + Array(type.utf8) + payload
