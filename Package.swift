@@ -80,6 +80,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // bench/probe-cost.sh: the in-process cost of one probe, ClipKitMP4 against FFmpeg.
+        .executableTarget(name: "ClipKitProbeBench", dependencies: ["ClipKitMP4", "ClipKitMedia"], path: "bench/ProbeCost"),
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
         .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
