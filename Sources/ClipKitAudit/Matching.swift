@@ -29,7 +29,7 @@ public enum Manifest {
     ///   problem passed to `problems` and the rest is read.
     public static func load(_ path: String, problems: (RecordProblem) -> Void = { _ in }) throws -> [ManifestEntry] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RecordsUnreadable(path: path, reason: "cannot read the manifest")
+            throw RecordsUnreadable(.unreadable, path: path, reason: "cannot read the manifest")
         }
         var entries: [ManifestEntry] = []
         if (path as NSString).pathExtension.lowercased() == "csv" {
@@ -43,7 +43,7 @@ public enum Manifest {
                 }
             }
             if bill || (entries.isEmpty && !data.isEmpty && CSVBill.columns(headerFields(data))["path"] == nil) {
-                throw RecordsUnreadable(path: path, reason: "a manifest needs task_id and path columns")
+                throw RecordsUnreadable(.invalidManifest, path: path, reason: "a manifest needs task_id and path columns")
             }
             return entries
         }
@@ -71,7 +71,7 @@ public enum Manifest {
                 }
             }
         } catch let error as JSONSyntaxError {
-            throw RecordsUnreadable(path: path, reason: "line \(error.line): not valid JSON: \(error.message)")
+            throw RecordsUnreadable(.invalidManifest, path: path, reason: "line \(error.line): not valid JSON: \(error.message)")
         }
         return entries
     }
@@ -124,12 +124,12 @@ public struct ClipIndex: Sendable {
     public init(scanning root: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RecordsUnreadable(path: root, reason: "no such folder")
+            throw RecordsUnreadable(.notFound, path: root, reason: "no such folder")
         }
         // Enumerate the resolved folder (a symlinked --clips would list nothing) but keep paths under `root`.
         let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
         guard let enumerator = FileManager.default.enumerator(atPath: resolved) else {
-            throw RecordsUnreadable(path: root, reason: "cannot list the folder")
+            throw RecordsUnreadable(.unreadable, path: root, reason: "cannot list the folder")
         }
         var clips: [String] = []
         var records: [String] = []

@@ -8,7 +8,7 @@ public struct OutputFile: Sendable {
     /// Where it is written meanwhile (same directory, so the rename is atomic).
     public let temporaryPath: String
 
-    /// - Parameter overwrite: allow replacing an existing file (the CLI's `--force`).
+    /// - Parameter overwrite: allow replacing an existing file.
     /// - Throws: `OutputFileError.exists` when the destination exists and `overwrite` is false.
     public init(_ destination: String, overwrite: Bool) throws {
         if !overwrite, FileManager.default.fileExists(atPath: destination) {
@@ -52,15 +52,30 @@ public struct OutputFile: Sendable {
     }
 }
 
-public enum OutputFileError: Error, CustomStringConvertible, Equatable {
+/// Why an output could not be written; every case names the destination.
+public enum OutputFileError: ClipKitError, Equatable {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        case exists, noDirectory, write, rename
+    }
+
+    /// The destination exists and overwriting was not allowed.
     case exists(String)
     case noDirectory(String)
     case write(String, String)
     case rename(String, String)
 
+    public var code: Code {
+        switch self {
+        case .exists: .exists
+        case .noDirectory: .noDirectory
+        case .write: .write
+        case .rename: .rename
+        }
+    }
+
     public var description: String {
         switch self {
-        case .exists(let path): "\(path) already exists (use --force to overwrite)"
+        case .exists(let path): "\(path) already exists"
         case .noDirectory(let path): "cannot write \(path): its directory does not exist"
         case .write(let path, let reason): "cannot write \(path): \(reason)"
         case .rename(let path, let reason): "cannot move the finished file to \(path): \(reason)"
