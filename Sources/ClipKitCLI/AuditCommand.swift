@@ -31,7 +31,7 @@ struct AuditCommand: AsyncParsableCommand {
 
             Exit codes: 0 nothing at the --fail-on level; 1 a finding at that level (default: error); \
             2 bad arguments or an output that exists (use --force); 3 a records path, the clips folder, \
-            the manifest or the price file could not be read.
+            the manifest or the price file could not be read; 4 the -o file could not be written.
             """
     )
 
@@ -91,12 +91,13 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            // Refuse an existing -o before doing the work, not after.
+            // Refuse an existing or unwritable -o before doing the work, not after.
             let destination: OutputFile?
             do {
                 destination = try output.map { try OutputFile($0, overwrite: force) }
+                try destination?.checkWritable()
             } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
+                throw CLIFailure(error.exitStatus, error.description)
             }
 
             var book = PriceBook.builtIn
@@ -133,7 +134,7 @@ struct AuditCommand: AsyncParsableCommand {
                 do {
                     try destination.write(Data(text.utf8))
                 } catch let error as OutputFileError {
-                    throw CLIFailure(.usage, error.description)
+                    throw CLIFailure(error.exitStatus, error.description)
                 }
             } else {
                 Stdout.write(text)

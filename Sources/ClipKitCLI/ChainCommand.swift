@@ -29,7 +29,8 @@ struct ChainCommand: AsyncParsableCommand {
             task records, chain-report.json (segments, seams, audit) and seams.png (the contact sheet).
 
             Exit codes: 0 the video is made; 1 the budget would be exceeded or a segment kept failing (run
-            again to resume); 2 bad arguments or storyboard; 3 an input image could not be read.
+            again to resume); 2 bad arguments or storyboard; 3 an input image could not be read; 4 the output
+            cannot be written (checked before anything is submitted).
             """
     )
 
@@ -147,7 +148,7 @@ struct ChainCommand: AsyncParsableCommand {
         } catch let error as ConcatError {
             throw CLIFailure(.inputUnreadable, error.description)
         } catch let error as OutputFileError {
-            throw CLIFailure(.usage, error.description)
+            throw CLIFailure(error.exitStatus, error.description)
         }
     }
 

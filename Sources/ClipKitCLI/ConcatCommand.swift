@@ -21,7 +21,8 @@ struct ConcatCommand: AsyncParsableCommand {
               clipkit concat portrait.mp4 landscape.mp4 -o out.mp4 --size 1280x720 --fps 30 --crossfade 8
 
             Exit codes: 0 written; 2 bad arguments, or the output exists without --force, or --reencode never
-            when copying is impossible; 3 an input could not be read (no output is left behind).
+            when copying is impossible; 3 an input could not be read; 4 an output could not be written (in
+            both cases no output is left behind).
             """
     )
 
@@ -92,15 +93,19 @@ struct ConcatCommand: AsyncParsableCommand {
             } catch let error as ConcatError {
                 throw CLIFailure(error.path == nil ? .usage : .inputUnreadable, error.description)
             } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
+                throw CLIFailure(error.exitStatus, error.description)
             }
             line.finish()
             let summary = result.report
-            if let report {
-                let data = try JSONOutput.encode(summary, pretty: true)
-                try OutputFile(report, overwrite: force).write(Data((data + "\n").utf8))
+            do {
+                if let report {
+                    let data = try JSONOutput.encode(summary, pretty: true)
+                    try OutputFile(report, overwrite: force).write(Data((data + "\n").utf8))
+                }
+                if let contactSheet { try ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
+            } catch let error as OutputFileError {
+                throw CLIFailure(error.exitStatus, error.description)
             }
-            if let contactSheet { try ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
             let dropped = summary.seams.reduce(0) { $0 + $1.framesDropped }
             Stderr.print("wrote \(output): \(summary.frames) frames, \(String(format: "%.3f", summary.duration)) s, \(summary.mode)"
                 + (dropped > 0 ? ", \(dropped) repeated seam frame(s) dropped" : "")

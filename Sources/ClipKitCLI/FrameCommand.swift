@@ -19,7 +19,7 @@ struct FrameCommand: AsyncParsableCommand {
               clipkit frame clip.mp4 --time 2.5 -o at-2.5s.png
 
             Exit codes: 0 written; 2 bad arguments, output exists without --force, or no such frame;
-            3 the clip could not be read.
+            3 the clip could not be read; 4 the image could not be written (nothing is left behind).
             """
     )
 
@@ -70,7 +70,7 @@ struct FrameCommand: AsyncParsableCommand {
             do {
                 try image.write(to: output, overwrite: force)
             } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
+                throw CLIFailure(error.exitStatus, error.description)
             }
             Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height)) to \(output)")
         }
