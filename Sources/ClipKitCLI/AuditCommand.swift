@@ -31,7 +31,7 @@ struct AuditCommand: AsyncParsableCommand {
 
             Exit codes: 0 nothing at the --fail-on level; 1 a finding at that level (default: error); \
             2 bad arguments or an output that exists (use --force); 3 a records path, the clips folder, \
-            the manifest or the price file could not be read.
+            the manifest or the price file could not be read; 4 the -o file could not be written.
             """
     )
 
@@ -89,8 +89,9 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Refuse an existing -o before doing the work, not after.
+        // Refuse an existing or unwritable -o before doing the work, not after.
         let destination = try output.map { try OutputFile($0, overwrite: force) }
+        try destination?.checkWritable()
         var audit = Audit(priceBook: try priceBook.load(), options: AuditOptions(toleranceFrames: toleranceFrames))
         let index = try ClipIndex(scanning: clips)
         try audit.read(recordPaths: records, clips: index, manifestPath: manifest)

@@ -30,7 +30,8 @@ struct ChainCommand: AsyncParsableCommand {
 
             Exit codes: 0 the video is made; 1 the budget would be exceeded, a segment kept failing or the
             provider failed (run again to resume); 2 bad arguments, storyboard or work directory, no API key;
-            3 an input image, the price file or the saved state could not be read.
+            3 an input image, the price file or the saved state could not be read; 4 the output cannot be
+            written (checked before anything is submitted).
             """
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClipKitConsole
+import ClipKitCore
 import Foundation
 
 /// The `clipkit` command: a root with one subcommand per file.
@@ -10,7 +11,7 @@ struct ClipKit: AsyncParsableCommand {
         abstract: "Probe, verify, audit, extract frames from and join AI-generated video clips.",
         discussion: """
             Exit codes: 0 ok; 1 a checked property failed (verify/audit found a problem); \
-            2 usage error; 3 an input could not be read.
+            2 usage error; 3 an input could not be read; 4 an output could not be written.
             Machine-readable output goes to stdout, progress and logs to stderr.
             """,
         subcommands: [
@@ -55,6 +56,9 @@ enum ExitStatus: Int32 {
     case usage = 2
     /// An input could not be read (missing, empty, not media, truncated, no video).
     case inputUnreadable = 3
+    /// An output could not be written: its directory is missing, it is a directory, the place is
+    /// read-only or full. Not the user's arguments (2) nor a bad clip (3): the machine needs fixing.
+    case outputUnwritable = 4
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 }

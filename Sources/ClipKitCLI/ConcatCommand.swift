@@ -21,7 +21,8 @@ struct ConcatCommand: AsyncParsableCommand {
               clipkit concat portrait.mp4 landscape.mp4 -o out.mp4 --size 1280x720 --fps 30 --crossfade 8
 
             Exit codes: 0 written; 2 bad arguments, or the output exists without --force, or --reencode never
-            when copying is impossible; 3 an input could not be read (no output is left behind).
+            when copying is impossible; 3 an input could not be read; 4 an output could not be written (in
+            both cases no output is left behind).
             """
     )
 

@@ -11,12 +11,15 @@ import ClipKitSandbox
 /// names no flag; every command reports them through here (see `ClipKit.main`).
 enum Failures {
     /// 0 ok; 1 a checked property failed or the run did not finish (rerun to resume); 2 usage;
-    /// 3 an input could not be read.
+    /// 3 an input could not be read; 4 an output could not be written.
     static func exitStatus(for error: any Error) -> ExitStatus {
         switch error {
         case let failure as CLIFailure: return failure.status
         case is MediaProblem, is FFmpegError, is PriceBookError, is RecordsUnreadable: return .inputUnreadable
-        case is FrameRangeError, is ImageError, is OutputFileError, is ValidationError: return .usage
+        case is FrameRangeError, is ImageError, is ValidationError: return .usage
+        case let error as OutputFileError:
+            // An existing output without --force is a usage error; anything else is a place that cannot take the file.
+            return error.code == .exists ? .usage : .outputUnwritable
         case let error as ConcatError:
             switch error.code {
             case .noInputs, .invalidOptions, .copyImpossible: return .usage

@@ -19,7 +19,7 @@ struct FrameCommand: AsyncParsableCommand {
               clipkit frame clip.mp4 --time 2.5 -o at-2.5s.png
 
             Exit codes: 0 written; 2 bad arguments, output exists without --force, or no such frame;
-            3 the clip could not be read.
+            3 the clip could not be read; 4 the image could not be written (nothing is left behind).
             """
     )
 

@@ -31,7 +31,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
             Exit codes: 0 clip written; 1 the task failed, was refused or flagged, or its download was
             denied, or the provider could not be reached; 2 bad arguments, no key, or the output exists
-            without --force; 3 an input image could not be read.
+            without --force; 3 an input image could not be read; 4 the clip or its record cannot be written
+            (checked before anything is submitted).
             """
     )
 
@@ -93,6 +94,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let recordPath = TaskRecord.path(forClip: output)
+        // Before anything is submitted (and paid for): the clip and its record must be writable.
+        for path in [output, recordPath] { try OutputFile(path, overwrite: true).checkWritable() }
         if !force, !resume, FileManager.default.fileExists(atPath: output) {
             throw CLIFailure(.usage, "\(output) already exists (use --force to overwrite)")
         }

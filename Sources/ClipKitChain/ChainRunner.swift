@@ -13,10 +13,13 @@ public actor ChainRunner {
     private var state: ChainState
     private let statePath: String
 
-    /// - Throws: `ChainError` if the work directory holds a different chain.
+    /// - Throws: `ChainError` if the work directory holds a different chain; `OutputFileError` if the
+    ///   output cannot be written (checked first, before anything is submitted or created).
     public init(storyboard: Storyboard, options: ChainOptions) throws {
         self.storyboard = storyboard
         self.options = options
+        // Whether it may replace an existing output is decided at the join; here only whether it can be written.
+        try OutputFile(options.output, overwrite: true).checkWritable()
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
         statePath = options.workDirectory + "/chain.json"
         if let saved = try ChainState.load(statePath) {

@@ -10,7 +10,8 @@ public protocol MediaToolkit: Sendable {
     /// - Throws: an error naming the file when it cannot be read as an image.
     func loadImage(_ path: String) throws -> RGBImage
     /// The picture scaled to `width` × `height`.
-    func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage
+    /// - Throws: an error naming the step when the scaler cannot be set up.
+    func resize(_ image: RGBImage, width: Int, height: Int) throws -> RGBImage
     /// The picture encoded as PNG or JPEG.
     /// - Throws: an error naming the step when the encoder fails.
     func encode(_ image: RGBImage, as format: ImageFormat) throws -> Data

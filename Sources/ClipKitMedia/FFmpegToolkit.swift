@@ -10,8 +10,8 @@ public struct FFmpegToolkit: MediaToolkit {
 
     public func loadImage(_ path: String) throws -> RGBImage { try RGBImage.load(path) }
 
-    public func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        image.resized(width: width, height: height)
+    public func resize(_ image: RGBImage, width: Int, height: Int) throws -> RGBImage {
+        try image.resized(width: width, height: height)
     }
 
     public func encode(_ image: RGBImage, as format: ImageFormat) throws -> Data { try image.encoded(as: format) }

@@ -143,7 +143,7 @@ struct Downloader: Sendable {
         }
         if !overwrite, FileManager.default.fileExists(atPath: destination) { throw OutputFileError.exists(destination) }
         guard rename(partialPath, destination) == 0 else {
-            throw OutputFileError.rename(destination, String(cString: strerror(errno)))
+            throw OutputFileError.unwritable(destination, call: "rename", reason: String(cString: strerror(errno)))
         }
         var placed = info
         placed.path = destination

@@ -34,8 +34,8 @@ enum ImagePreparation {
                 throw ProviderError.imageUnreadable(provider: provider, image: path, "cannot read it: \(error)")
             }
         }
-        let fitted = fitted(image, media: media)
         do {
+            let fitted = try fitted(image, media: media)
             let png = try media.encode(fitted, as: .png)
             if png.count <= maxBytes {
                 return EncodedImage(data: png, mimeType: "image/png", width: fitted.width, height: fitted.height)
@@ -48,7 +48,7 @@ enum ImagePreparation {
     }
 
     /// The picture scaled so no side exceeds 2000 px and none is under 360 px, keeping its aspect.
-    static func fitted(_ image: RGBImage, media: any MediaToolkit) -> RGBImage {
+    static func fitted(_ image: RGBImage, media: any MediaToolkit) throws -> RGBImage {
         let longest = max(image.width, image.height), shortest = min(image.width, image.height)
         var scale = 1.0
         if longest > maxSide { scale = Double(maxSide) / Double(longest) }
@@ -56,7 +56,7 @@ enum ImagePreparation {
         guard scale != 1 else { return image }
         let width = min(maxSide, max(minSide, Int((Double(image.width) * scale).rounded())))
         let height = min(maxSide, max(minSide, Int((Double(image.height) * scale).rounded())))
-        return media.resize(image, width: width, height: height)
+        return try media.resize(image, width: width, height: height)
     }
 }
 

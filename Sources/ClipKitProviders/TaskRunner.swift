@@ -24,8 +24,10 @@ public struct TaskRunner: Sendable {
     public func run(_ request: GenerationRequest, clipPath: String,
                     onSubmitted: @Sendable (TaskRecord) async throws -> Void = { _ in },
                     events: @Sendable (RunEvent) async -> Void = { _ in }) async throws -> RunResult {
-        if !options.overwrite, FileManager.default.fileExists(atPath: clipPath) { throw OutputFileError.exists(clipPath) }
         let recordPath = TaskRecord.path(forClip: clipPath)
+        // Refused before the provider is paid: a clip or record that could not be saved would be lost.
+        try OutputFile(clipPath, overwrite: options.overwrite).checkWritable()
+        try OutputFile(recordPath, overwrite: true).checkWritable()
         await events(.preparing)
         let prepared = try await provider.prepare(request)
         let (task, recovered) = try await submit(prepared, events: events)

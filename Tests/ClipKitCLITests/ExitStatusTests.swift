@@ -36,7 +36,7 @@ struct ExitStatusTests {
     func mapping() {
         let cases: [(any Error, ClipKitCLI.ExitStatus, String?)] = [
             (OutputFileError.exists("out.png"), .usage, "use --force to overwrite"),
-            (OutputFileError.write("out.png", "disk full"), .usage, nil),
+            (OutputFileError.unwritable("out.png", call: "write", reason: "No space left on device"), .outputUnwritable, nil),
             (MediaProblem(.truncated, "clip.mp4: cut short"), .inputUnreadable, nil),
             (FFmpegError(code: -1, function: "avcodec_open2", target: "clip.mp4"), .inputUnreadable, nil),
             (ConcatError(.noFrameRate, "a.mp4 has no frame rate to set the output's", path: "a.mp4"), .inputUnreadable,

@@ -78,6 +78,12 @@ public enum Oracle {
             .prefix(fields).joined(separator: ",")
     }
 
+    /// A container field as ffprobe prints it (e.g. "duration").
+    public static func formatField(_ path: String, _ field: String) throws -> String {
+        try Tool.run("ffprobe", ["-v", "error", "-show_entries", "format=\(field)", "-of", "csv=p=0", path]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The display-matrix rotation ffprobe reports (counter-clockwise degrees), 0 if none.
     public static func sideDataRotation(_ path: String) throws -> Int {
         let text = try Tool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",

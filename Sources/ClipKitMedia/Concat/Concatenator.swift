@@ -13,13 +13,13 @@ public enum Concatenator {
     /// - Parameter progress: called as frames are encoded (re-encode) or clips copied.
     /// - Returns: what was done, seam by seam, and the pictures at each seam (for a contact sheet).
     /// - Throws: `ConcatError` naming the input that cannot be read or why the clips cannot be copied
-    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false.
+    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false, or cannot be written.
     public static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
                               overwrite: Bool = false, progress: (@Sendable (ConcatProgress) -> Void)? = nil) throws -> ConcatResult {
         guard !inputs.isEmpty else { throw ConcatError(.noInputs, "no input clips") }
         guard options.crossfadeFrames >= 0 else { throw ConcatError(.invalidOptions, "crossfade must be 0 frames or more") }
         // Check the destination and every input before any work, so one bad clip leaves nothing behind.
-        _ = try OutputFile(output, overwrite: overwrite)
+        try OutputFile(output, overwrite: overwrite).checkWritable()
         let infos = inputs.map { MediaProbe.probe($0) }
         for info in infos {
             if let error = info.error { throw ConcatError(.inputUnreadable, "cannot read \(info.path): \(error.message) [\(error.code.rawValue)]", path: info.path) }
@@ -91,7 +91,7 @@ struct Plan {
         if reasons.isEmpty, options.seam == .drop {
             // Copying keeps every frame: only possible if no seam repeats a frame.
             for (from, to) in zip(inputs, inputs.dropFirst()) {
-                let similarity = SeamImages.similarity(try FrameExtractor.extract(.last, from: from), try FrameExtractor.extract(.first, from: to))
+                let similarity = try SeamImages.similarity(try FrameExtractor.extract(.last, from: from), try FrameExtractor.extract(.first, from: to))
                 if similarity >= options.seamThreshold {
                     reasons.append("\(to) starts with a repeat of \(from)'s last frame (similarity \(String(format: "%.1f", similarity)) dB)")
                 }
@@ -200,7 +200,7 @@ struct StreamCopy {
         try zip(plan.inputs, plan.inputs.dropFirst()).map { from, to in
             let last = try FrameExtractor.extract(.last, from: from), first = try FrameExtractor.extract(.first, from: to)
             let deltaE = ColorDifference.meanDeltaE(last, first)
-            let seam = ConcatReport.Seam(from: from, to: to, similarity: SeamImages.similarity(last, first), framesDropped: 0,
+            let seam = ConcatReport.Seam(from: from, to: to, similarity: try SeamImages.similarity(last, first), framesDropped: 0,
                                          deltaEBefore: deltaE, deltaEAfter: deltaE, handling: .copied)
             return (seam, (last, first))
         }
@@ -210,14 +210,14 @@ struct StreamCopy {
 /// The seam pictures a report and contact sheet show.
 enum SeamImages {
     /// The normalised-luma similarity of two RGB pictures (as `PlaneMath.similarity` on YUV).
-    static func similarity(_ a: RGBImage, _ b: RGBImage) -> Double {
-        let fa = yuv(a), fb = yuv(b)
+    static func similarity(_ a: RGBImage, _ b: RGBImage) throws(FFmpegError) -> Double {
+        let fa = try yuv(a), fb = try yuv(b)
         return PlaneMath.similarity(fa, fb)
     }
 
-    static func yuv(_ image: RGBImage) -> Frame {
-        let scaler = Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
+    static func yuv(_ image: RGBImage) throws(FFmpegError) -> Frame {
+        let scaler = try Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
                             to: (image.width, image.height, AV_PIX_FMT_YUV420P), targetMatrix: SWS_CS_ITU709, targetFullRange: false)
-        return scaler.convert(image.frame())
+        return try scaler.convert(try image.frame())
     }
 }

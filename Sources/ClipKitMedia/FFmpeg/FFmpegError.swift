@@ -69,6 +69,14 @@ func check(_ result: Int32, _ function: StaticString, _ target: @autoclosure () 
     return result
 }
 
+/// For calls that allocate: running out of memory stays fatal, as for every allocation in Swift;
+/// any other failure (a size or format the call refuses) is an `FFmpegError` for the caller to report.
+@discardableResult
+func checkAllocation(_ result: Int32, _ function: StaticString, _ target: @autoclosure () -> String) throws(FFmpegError) -> Int32 {
+    if result == cffmpeg_averror(ENOMEM) { fatalError("\(function): out of memory") }
+    return try check(result, function, target())
+}
+
 /// FFmpeg logs to stderr by default; ClipKit reports errors itself, so FFmpeg is quiet unless asked.
 enum FFmpegLog {
     private static let quietOnce: Void = { av_log_set_level(AV_LOG_QUIET) }()

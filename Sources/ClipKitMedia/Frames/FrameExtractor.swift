@@ -62,7 +62,7 @@ public enum FrameExtractor {
         case .time(let seconds):
             frame = try frameAt(seconds, input, stream: index, decoder: decoder, path: path)
         }
-        let image = rgb(frame)
+        let image = try rgb(frame)
         return autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
     }
 
@@ -215,10 +215,11 @@ public enum FrameExtractor {
     }
 
     /// Converts a decoded picture to RGB with the stream's own matrix and range.
-    static func rgb(_ frame: Frame) -> RGBImage {
-        let scaler = Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
+    /// - Throws: `FFmpegError` when swscale cannot convert the picture.
+    static func rgb(_ frame: Frame) throws(FFmpegError) -> RGBImage {
+        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
                             sourceFullRange: Scaler.isFullRange(frame),
                             to: (frame.width, frame.height, AV_PIX_FMT_RGB24), targetFullRange: true)
-        return RGBImage(rgbFrame: scaler.convert(frame))
+        return RGBImage(rgbFrame: try scaler.convert(frame))
     }
 }

@@ -18,15 +18,15 @@ extension RGBImage {
     /// with libavcodec's encoders.
     /// - Throws: `FFmpegError` if the encoder fails.
     public func encoded(as format: ImageFormat) throws -> Data {
-        let rgb = frame()
+        let rgb = try frame()
         let input: Frame, pixelFormat: AVPixelFormat, codec: AVCodecID
         switch format {
         case .png:
             (input, pixelFormat, codec) = (rgb, AV_PIX_FMT_RGB24, AV_CODEC_ID_PNG)
         case .jpeg:
-            let scaler = Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU601, sourceFullRange: true,
+            let scaler = try Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU601, sourceFullRange: true,
                                 to: (width, height, AV_PIX_FMT_YUVJ420P), targetMatrix: SWS_CS_ITU601, targetFullRange: true)
-            (input, pixelFormat, codec) = (scaler.convert(rgb), AV_PIX_FMT_YUVJ420P, AV_CODEC_ID_MJPEG)
+            (input, pixelFormat, codec) = (try scaler.convert(rgb), AV_PIX_FMT_YUVJ420P, AV_CODEC_ID_MJPEG)
             input.pointer.pointee.quality = 2 * FF_QP2LAMBDA
         }
         input.pointer.pointee.color_range = AVCOL_RANGE_JPEG
