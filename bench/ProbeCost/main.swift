@@ -19,4 +19,6 @@ guard MP4Probe.probe(path) != nil else {
 }
 let fast = average { _ = MP4Probe.probe(path) }
 let ffmpeg = average { _ = MediaProbe.probeWithFFmpeg(path) }
-print("probe \(path), \(runs) runs: MP4Probe \(fast), FFmpeg \(ffmpeg) per call (\(String(format: "%.0f", ffmpeg / fast))x)")
+func microseconds(_ duration: Duration) -> String { String(format: "%.1f µs", duration / .microseconds(1)) }
+print("probe \(path), \(runs) runs: MP4Probe \(microseconds(fast)), FFmpeg \(microseconds(ffmpeg)) per call "
+    + "(FFmpeg / MP4Probe = \(String(format: "%.1f", ffmpeg / fast)))")
