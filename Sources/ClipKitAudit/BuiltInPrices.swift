@@ -51,7 +51,7 @@ enum BuiltInPrices {
                     source: "providers.md ($0.15/$0.30 per 5 s, $0.24/$0.48 per 8 s)"))
         }
 
-        // ModelVerse publishes no price (seeds/002): a contract price, to be set with --prices.
+        // ModelVerse publishes no price (seeds/002): a contract price, to be set from a price file.
         for tier in [Tier.p480, .p720] {
             rules.append(
                 PriceRule(

@@ -3,14 +3,19 @@ import Foundation
 
 /// Settings of the checks.
 public struct AuditOptions: Sendable, Hashable {
-    /// How many frames shorter than billed a clip may be before `durationShort` (default one frame).
-    public var toleranceFrames: Double
-    /// The frame rate assumed for the tolerance when a clip's rate is unknown.
-    public var fallbackFrameRate: Double
+    /// When a clip is as billed: the same rule `clipkit verify` and chain runs apply, so the audit never
+    /// calls a clip fine that a chain paid to generate again, nor the reverse.
+    public var asBilled: AsBilledRule
 
-    public init(toleranceFrames: Double = 1, fallbackFrameRate: Double = 30) {
-        self.toleranceFrames = toleranceFrames
-        self.fallbackFrameRate = fallbackFrameRate
+    public init(asBilled: AsBilledRule = AsBilledRule()) {
+        self.asBilled = asBilled
+    }
+
+    /// - Parameters:
+    ///   - toleranceFrames: frames a clip may be shorter than billed before `durationShort` (default one).
+    ///   - fallbackFrameRate: the rate the tolerance is counted at when a clip's rate is unknown.
+    public init(toleranceFrames: Double, fallbackFrameRate: Double = 30) {
+        self.init(asBilled: AsBilledRule(toleranceFrames: toleranceFrames, fallbackFrameRate: fallbackFrameRate))
     }
 }
 
@@ -121,17 +126,13 @@ public enum Checks {
             .truncated, .error, task, media: media, "\(task.name): \(media.path) is truncated (\(reason))", task.charge)
     }
 
-    /// The delivered video is shorter than paid for by more than the tolerance. The amount is the
-    /// pro-rata value of the missing seconds: charge × missing ÷ paid seconds.
+    /// The delivered video is shorter than paid for by more than the tolerance (`AsBilledRule`; a
+    /// longer clip is never over-billed). The amount is the pro-rata value of the missing seconds:
+    /// charge × missing ÷ paid seconds.
     public static func durationShort(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
         guard let paid = task.paidSeconds, paid > 0, let delivered = deliveredSeconds(media),
-            let exact = media.video?.duration ?? media.duration
+            case .short = options.asBilled.length(of: media, billedSeconds: paid.doubleValue)
         else { return nil }
-        let fps = media.video?.frameRate.flatMap { $0.isValid ? $0.doubleValue : nil } ?? options.fallbackFrameRate
-        let tolerance = options.toleranceFrames / fps
-        // The comparison uses the exact duration with a hair of slack: 148 frames at 30 fps plus two
-        // frames of tolerance is exactly 5 s, not short.
-        guard exact + tolerance + 1e-6 < paid.doubleValue else { return nil }
         let missing = paid - delivered
         let amount = task.charge.map { ($0 * (missing / paid)).rounded() }
         return finding(
@@ -145,9 +146,10 @@ public enum Checks {
     public static func tierMismatch(_ task: BilledTask, media: MediaInfo, priceBook: PriceBook) -> Finding? {
         guard let billed = task.tier, task.tierSource != .clip, let video = media.video else { return nil }
         let delivered = media.tier
-        if delivered == billed { return nil }
+        let verdict = AsBilledRule.tier(of: media, billed: billed)
+        if verdict == .asBilled { return nil }
         let size = "\(video.width)×\(video.height)"
-        if let delivered, delivered > billed {
+        if verdict == .higher, let delivered {
             return finding(
                 .tierMismatch, .warning, task, media: media,
                 "\(task.name): \(media.path) is \(size) (\(delivered.rawValue)), above the \(billed.rawValue) billed",
@@ -183,7 +185,7 @@ public enum Checks {
             let duration = video.duration, duration > 0
         else { return nil }
         let expected = rate.doubleValue * duration
-        guard abs(Double(count) - expected) > max(1, options.toleranceFrames) else { return nil }
+        guard abs(Double(count) - expected) > max(1, options.asBilled.toleranceFrames) else { return nil }
         return finding(
             .frameCountInconsistent, .warning, task, media: media,
             "\(task.name): \(media.path) has \(count) frames, but \(rate) fps × \(format(duration)) s is \(Int(expected.rounded()))",
@@ -223,16 +225,15 @@ public enum Checks {
     /// A billed task whose amount cannot be known: no price for its model and tier.
     public static func unpriced(_ task: BilledTask) -> Finding {
         let what = task.model.map { "\($0) at \(task.tier?.rawValue ?? "an unknown tier")" } ?? "an unknown model"
-        let hint = task.model == nil ? "name the model in a manifest (task_id,path,model)" : "set a price with --prices"
+        let hint = task.model == nil ? "name the model in a manifest (task_id,path,model)" : "add its price to a price file"
         return finding(.unpriced, .warning, task, media: nil, "\(task.name): no price for \(what): \(hint)", nil)
     }
 
     // MARK: - Helpers
 
-    /// The video's duration, or the container's; to the millisecond.
+    /// The video's duration, or the container's (`AsBilledRule.deliveredSeconds`); to the millisecond.
     static func deliveredSeconds(_ media: MediaInfo) -> Decimal? {
-        guard let value = media.video?.duration ?? media.duration, value.isFinite, value >= 0 else { return nil }
-        return Rounding.halfUp.round(Decimal(value), scale: 3)
+        AsBilledRule.deliveredSeconds(of: media).map { Rounding.halfUp.round(Decimal($0), scale: 3) }
     }
 
     private static func finding(

@@ -1,7 +1,7 @@
 import ClipKitCore
 import Foundation
 
-/// Every price the audit knows: the built-in public prices plus whatever a `--prices` file adds or
+/// Every price the audit knows: the built-in public prices plus whatever a price file adds or
 /// overrides (contract prices, new models). Looked up by provider, model and tier.
 public struct PriceBook: Sendable {
     public private(set) var rules: [PriceRule]

@@ -2,12 +2,32 @@ import ClipKitCore
 import Foundation
 
 /// A price file that could not be read, with the file and line at fault.
-public struct PriceBookError: Error, CustomStringConvertible, Sendable {
+public struct PriceBookError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The file does not exist or cannot be read.
+        case unreadable
+        /// It is not valid JSON.
+        case invalidJSON
+        /// It is JSON but not `{"rules": [ … ]}` or an array of rules.
+        case notPriceFile
+        /// A rule lacks a field or has a bad value.
+        case invalidRule
+    }
+
+    public var code: Code
     public var file: String
+    /// The line at fault; 0 when the file could not be read at all.
     public var line: Int
     public var message: String
 
-    public var description: String { "\(file):\(line): \(message)" }
+    public init(_ code: Code, file: String, line: Int, message: String) {
+        self.code = code
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { line > 0 ? "price file \(file):\(line): \(message)" : "price file \(file): \(message)" }
 }
 
 extension PriceBook {
@@ -19,7 +39,7 @@ extension PriceBook {
     /// - Throws: `PriceBookError` naming the file and line of the first bad rule.
     public func merging(contentsOf path: String) throws -> PriceBook {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PriceBookError(file: path, line: 0, message: "cannot read the price file")
+            throw PriceBookError(.unreadable, file: path, line: 0, message: "cannot read it")
         }
         var reader = JSONReader(data)
         var items: [(line: Int, value: JSONValue)] = []
@@ -33,19 +53,19 @@ extension PriceBook {
                     items.append(item)
                 } else {
                     throw PriceBookError(
-                        file: path, line: item.line,
+                        .notPriceFile, file: path, line: item.line,
                         message: #"expected {"rules": [ … ]} or an array of rules"#)
                 }
             }
         } catch let error as JSONSyntaxError {
-            throw PriceBookError(file: path, line: error.line, message: "not valid JSON: \(error.message)")
+            throw PriceBookError(.invalidJSON, file: path, line: error.line, message: "not valid JSON: \(error.message)")
         }
         var book = self
         for (index, item) in items.enumerated() {
             do {
                 book.set(try book.decodeRule(item.value))
             } catch let message as RuleError {
-                throw PriceBookError(file: path, line: item.line, message: "rule \(index + 1): \(message.text)")
+                throw PriceBookError(.invalidRule, file: path, line: item.line, message: "rule \(index + 1): \(message.text)")
             }
         }
         return book

@@ -32,7 +32,7 @@ public struct PriceRule: Sendable, Hashable, Codable {
     public var tier: Tier?
     public var currency: String
     public var unit: Unit
-    /// Price per unit; nil for a contract price that must come from a `--prices` file.
+    /// Price per unit; nil for a contract price that must come from a price file.
     public var price: Decimal?
     /// Seconds in one billed clip (per-clip rules); also the nominal clip length when a record states none.
     public var clipSeconds: Decimal?
@@ -95,7 +95,7 @@ public struct PriceRule: Sendable, Hashable, Codable {
 
     /// "0.14 CNY/s", "0.20 USD per 5 s clip", "contract".
     public var priceText: String {
-        guard let price else { return "contract (set with --prices)" }
+        guard let price else { return "contract (no public price)" }
         let amount = Money.format(
             price, digits: Swift.max(Money.minorUnitDigits(currency), price.significantFractionDigits))
         switch unit {

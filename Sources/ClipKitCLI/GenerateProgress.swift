@@ -1,8 +1,6 @@
-import ArgumentParser
 import ClipKitConsole
 import ClipKitCore
 import ClipKitProviders
-import ClipKitSandbox
 import Foundation
 
 /// Prints each state change once, and download progress at most every 0.2 s.

@@ -20,16 +20,21 @@ public struct ChainOptions: Sendable {
     /// Generations tried per segment before giving up (failed or rejected ones count).
     public var maxAttempts: Int
     public var priceBook: PriceBook
+    /// When a delivered clip is accepted; the chain's audit judges with the same rule.
+    public var asBilled: AsBilledRule
     public var runner: RunnerOptions
     /// How the clips are joined: seam frames dropped, colour anchored to the first clip.
     public var concat: ConcatOptions
     public var overwrite: Bool
+    /// Probes clips and encodes frames for the provider clients.
+    public var media: any MediaToolkit
 
     public init(provider: ProviderKind, credentials: ProviderCredentials, baseURL: String? = nil, transport: HTTPTransport,
                 workDirectory: String, output: String, budget: Money? = nil, maxAttempts: Int = 3,
-                priceBook: PriceBook = .builtIn, runner: RunnerOptions = RunnerOptions(),
+                priceBook: PriceBook = .builtIn, asBilled: AsBilledRule = AsBilledRule(),
+                runner: RunnerOptions = RunnerOptions(),
                 concat: ConcatOptions = ConcatOptions(seam: .drop, colorMatch: .first, measuresQuality: true),
-                overwrite: Bool = false) {
+                overwrite: Bool = false, media: any MediaToolkit = FFmpegToolkit()) {
         self.provider = provider
         self.credentials = credentials
         self.baseURL = baseURL
@@ -39,9 +44,11 @@ public struct ChainOptions: Sendable {
         self.budget = budget
         self.maxAttempts = maxAttempts
         self.priceBook = priceBook
+        self.asBilled = asBilled
         self.runner = runner
         self.concat = concat
         self.overwrite = overwrite
+        self.media = media
     }
 }
 

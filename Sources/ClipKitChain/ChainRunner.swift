@@ -24,7 +24,7 @@ public actor ChainRunner {
         statePath = options.workDirectory + "/chain.json"
         if let saved = try ChainState.load(statePath) {
             guard saved.storyboard == storyboard, saved.provider == options.provider.rawValue else {
-                throw ChainError("\(options.workDirectory) holds another chain (different storyboard or provider); use a new --work directory")
+                throw ChainError(.workDirectoryInUse, "\(options.workDirectory) holds another chain (different storyboard or provider)")
             }
             state = saved
         } else {
@@ -55,7 +55,7 @@ public actor ChainRunner {
     public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
         let plans = Self.plan(storyboard: storyboard, options: options)
         let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
-                                                   baseURL: options.baseURL)
+                                                   media: options.media, baseURL: options.baseURL)
         let runner = TaskRunner(provider: provider, transport: options.transport, options: options.runner)
         for plan in plans {
             try Task.checkCancellation()
@@ -75,7 +75,7 @@ public actor ChainRunner {
             return
         }
         await events(.segmentStarted(index: i, count: count, mode: plan.mode, model: plan.model, estimate: plan.estimate))
-        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), toleranceFrames: 1)
+        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), rule: options.asBilled)
         while true {
             let result: RunResult
             do {
@@ -88,7 +88,7 @@ public actor ChainRunner {
                     let attempt = state.segments[i].attempts.count + 1
                     guard attempt <= options.maxAttempts else {
                         let reasons = state.segments[i].attempts.compactMap(\.reason).joined(separator: "; ")
-                        throw ChainError("segment \(i + 1) failed \(options.maxAttempts) times, giving up: \(reasons)")
+                        throw ChainError(.attemptsExhausted, "segment \(i + 1) failed \(options.maxAttempts) times, giving up: \(reasons)")
                     }
                     try checkBudget(plan)
                     let clip = clipPath(segment: i, attempt: attempt)
@@ -162,14 +162,14 @@ public actor ChainRunner {
     private func checkBudget(_ plan: SegmentPlan) throws {
         guard let budget = options.budget else { return }
         guard let estimate = plan.estimate else {
-            throw ChainError("segment \(plan.index + 1): no price for \(options.provider.rawValue) \(plan.model) \(plan.tier.rawValue), so the budget of \(budget) cannot be kept; add it with --prices")
+            throw ChainError(.unpriced, "segment \(plan.index + 1): no price for \(options.provider.rawValue) \(plan.model) \(plan.tier.rawValue), so the budget of \(budget) cannot be kept")
         }
         guard estimate.currency == budget.currency else {
-            throw ChainError("segment \(plan.index + 1) is priced in \(estimate.currency) but the budget is in \(budget.currency)")
+            throw ChainError(.currencyMismatch, "segment \(plan.index + 1) is priced in \(estimate.currency) but the budget is in \(budget.currency)")
         }
         let committed = state.committed[budget.currency] ?? .zero(budget.currency)
         if (committed + estimate).amount > budget.amount {
-            throw ChainError("segment \(plan.index + 1) (\(estimate)) would bring the spend to \(committed + estimate), over the budget of \(budget); not submitted")
+            throw ChainError(.budgetExceeded, "segment \(plan.index + 1) (\(estimate)) would bring the spend to \(committed + estimate), over the budget of \(budget); not submitted")
         }
     }
 
@@ -200,7 +200,7 @@ public actor ChainRunner {
         if i == 0 {
             first = storyboard.firstImage.map { $0.contains("://") ? .url($0) : .file($0) }
         } else {
-            guard let frame = state.segments[i - 1].lastFrame else { throw ChainError("segment \(i) has no last frame to continue from") }
+            guard let frame = state.segments[i - 1].lastFrame else { throw ChainError(.missingLastFrame, "segment \(i + 1) has no last frame of segment \(i) to continue from") }
             first = .file(frame)
         }
         return GenerationRequest(model: plan.model, prompt: segment.prompt,
@@ -228,7 +228,7 @@ public actor ChainRunner {
         try ContactSheet.render(result).write(to: sheet, overwrite: true)
 
         // The audit reads the task records beside every clip that was paid for, accepted or not.
-        var audit = Audit(priceBook: options.priceBook)
+        var audit = Audit(priceBook: options.priceBook, options: AuditOptions(asBilled: options.asBilled))
         let records = state.segments.flatMap(\.attempts).map(\.record).filter { FileManager.default.fileExists(atPath: $0) }
         for record in records { RecordReader.read(file: record) { audit.add($0) } }
         let index = try ClipIndex(scanning: options.workDirectory)

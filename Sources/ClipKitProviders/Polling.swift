@@ -32,9 +32,9 @@ extension TaskRunner {
                 case .failed, .canceled:
                     throw ProviderError.taskFailed(provider: provider.name, taskID: record.taskID, status: snapshot.status,
                                                    code: snapshot.error?.code, message: snapshot.error?.message)
-                case .unknown:
+                case .unknown, .expired:
                     throw ProviderError.taskExpired(provider: provider.name, taskID: record.taskID, status: snapshot.status)
-                case .queued, .running:
+                case .pending, .running:
                     break
                 }
             } catch let error as ProviderError where error.isTransient {

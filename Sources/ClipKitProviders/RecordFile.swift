@@ -11,12 +11,12 @@ public enum RecordFile {
     }
 
     /// Reads a record written by `write`.
-    /// - Throws: `ProviderError.invalidRequest` naming the file.
+    /// - Throws: `ProviderError.recordUnreadable` naming the file.
     public static func read(_ path: String) throws -> TaskRecord {
         do {
             return try TaskRecord.makeDecoder().decode(TaskRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw ProviderError.invalidRequest(provider: "clipkit", "cannot read task record \(path): \(error)")
+            throw ProviderError.recordUnreadable(path: path, "\(error)")
         }
     }
 }

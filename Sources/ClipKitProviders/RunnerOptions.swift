@@ -1,5 +1,4 @@
 import ClipKitCore
-import ClipKitMedia
 import Foundation
 
 /// What the runner is doing, reported in order through `TaskRunner`'s `events` callback.

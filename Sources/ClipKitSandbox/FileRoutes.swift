@@ -53,7 +53,7 @@ extension Handlers {
                 if chunk == 0 {
                     // Let the client take the bytes already sent, as over a real network, before the cut.
                     try await Task.sleep(for: .milliseconds(100))
-                    throw SandboxError("download cut after \(sent) bytes by the cutAfterBytes fault")
+                    throw SandboxError("download cut after \(sent) bytes by the cutAfterBytes fault", code: .injectedFault)
                 }
                 guard let data = try handle.read(upToCount: chunk), !data.isEmpty else { break }
                 try await writer.write(ByteBuffer(bytes: data))

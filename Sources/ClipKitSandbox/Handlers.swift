@@ -97,7 +97,7 @@ struct Handlers: Sendable {
     /// request was acted on.
     func lostAnswer() -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(contentLength: 64) { _ in
-            throw SandboxError("answer dropped by the lostSubmitRate fault")
+            throw SandboxError("answer dropped by the lostSubmitRate fault", code: .injectedFault)
         })
     }
 

@@ -19,13 +19,27 @@ public struct ConcatReport: Sendable, Codable, Hashable {
         /// an i2v model copies from its input, measured even when dropped), before and after correction.
         public var deltaEBefore: Double
         public var deltaEAfter: Double
-        /// "copied" or "reencoded".
-        public var handling: String
+        /// How the clips meeting here were joined.
+        public var handling: Handling
+
+        public enum Handling: String, Sendable, Codable, Hashable, CaseIterable {
+            /// Packets copied on both sides.
+            case copied
+            /// Decoded and encoded again (frames may have been dropped or colour corrected).
+            case reencoded
+        }
+    }
+
+    /// How the whole output was made.
+    public enum Mode: String, Sendable, Codable, Hashable, CaseIterable {
+        /// The inputs' video packets, copied onto one timeline.
+        case copy
+        /// One re-encode of every frame.
+        case reencode
     }
 
     public var output: String
-    /// "copy" (packets copied) or "reencode".
-    public var mode: String
+    public var mode: Mode
     /// Why the clips were re-encoded (empty for copy).
     public var reencodeReasons: [String]
     public var width: Int
