@@ -23,5 +23,8 @@ mkdir -p "$scratch/corpus" "$scratch/artifacts"
 # libFuzzer reports the crash itself; Swift's backtracer would only slow that down.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# The dictionary gives it the box types and the edge values of the fields the reader checks; the
+# value profile rewards getting closer to a compared value (large counts, time scales, sizes).
 exec "$scratch/release/ClipKitFuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -dict=fuzz/mp4.dict -use_value_profile=1 \
     -artifact_prefix="$scratch/artifacts/" -print_final_stats=1 "$@" "$scratch/corpus" fuzz/seeds

@@ -16,8 +16,8 @@ public struct VerifyArguments: ParsableArguments {
     @Option(help: "Billed duration in seconds.")
     public var duration: Double?
 
-    @Option(help: "Frames the duration may be off by.")
-    public var toleranceFrames = 1
+    @Option(help: "Frames the clip may be shorter than --duration (a longer clip passes).")
+    public var toleranceFrames = 1.0
 
     @Option(help: "Expected frame rate.")
     public var fps: Double?
@@ -43,7 +43,8 @@ public struct VerifyArguments: ParsableArguments {
     }
 
     public var requirements: ClipRequirements {
-        ClipRequirements(tier: tier, duration: duration, toleranceFrames: toleranceFrames, fps: fps, audio: audio.map { $0 == .yes })
+        ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames), fps: fps,
+                         audio: audio.map { $0 == .yes })
     }
 
     /// What verify prints and its exit code: 0 as billed ("FILE: ok" on stderr), 1 a property failed

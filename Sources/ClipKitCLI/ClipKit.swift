@@ -29,9 +29,14 @@ struct ClipKit: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            exit(withError: code)
+        } catch where Failures.isReportable(error) {
+            Stderr.print("clipkit: \(Failures.message(for: error))")
+            Foundation.exit(Failures.exitStatus(for: error).rawValue)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || error is ExitCode {
+            if code == .success {
                 exit(withError: error)
             }
             let message = fullMessage(for: error)
@@ -58,15 +63,8 @@ enum ExitStatus: Int32 {
     var exitCode: ExitCode { ExitCode(rawValue) }
 }
 
-extension OutputFileError {
-    /// An existing output without --force is a usage error; anything else is a place that cannot take the file.
-    var exitStatus: ExitStatus {
-        if case .exists = self { return .usage }
-        return .outputUnwritable
-    }
-}
-
-/// A failure the CLI reports in one line on stderr before exiting with `status`.
+/// A failure the CLI itself finds (not a library error), reported in one line on stderr before exiting
+/// with `status`.
 struct CLIFailure: Error, CustomStringConvertible {
     var status: ExitStatus
     var description: String
@@ -74,17 +72,5 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ status: ExitStatus, _ description: String) {
         self.status = status
         self.description = description
-    }
-}
-
-extension ParsableCommand {
-    /// Runs `body`, turning a `CLIFailure` into its message on stderr and its exit code.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as CLIFailure {
-            Stderr.print("clipkit: \(failure.description)")
-            throw failure.status.exitCode
-        }
     }
 }

@@ -11,7 +11,7 @@ public struct OutputFile: Sendable {
     /// Where it is written meanwhile (same directory, so the rename is atomic).
     public let temporaryPath: String
 
-    /// - Parameter overwrite: allow replacing an existing file (the CLI's `--force`).
+    /// - Parameter overwrite: allow replacing an existing file.
     /// - Throws: `OutputFileError.exists` when the destination exists and `overwrite` is false;
     ///   `.unwritable` when it is a directory or its directory is missing.
     public init(_ destination: String, overwrite: Bool) throws {
@@ -88,17 +88,31 @@ public struct OutputFile: Sendable {
     private static var lastError: String { String(cString: strerror(errno)) }
 }
 
-/// Why an output was not written.
-public enum OutputFileError: Error, CustomStringConvertible, Equatable {
+/// Why an output was not written; every case names the destination.
+public enum OutputFileError: ClipKitError, Equatable {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The destination exists and overwriting was not allowed.
+        case exists
+        /// The place cannot take the file (missing directory, a directory, read-only, full).
+        case unwritable
+    }
+
     /// The destination exists and overwriting was not allowed.
     case exists(String)
     /// The place cannot take the file: `call` is what failed (stat of its directory, open, write,
     /// rename, avio_open, …) and `reason` the system's word for why.
     case unwritable(String, call: String, reason: String)
 
+    public var code: Code {
+        switch self {
+        case .exists: .exists
+        case .unwritable: .unwritable
+        }
+    }
+
     public var description: String {
         switch self {
-        case .exists(let path): "\(path) already exists (use --force to overwrite)"
+        case .exists(let path): "\(path) already exists"
         case .unwritable(let path, let call, let reason): "cannot write \(path): \(call): \(reason)"
         }
     }

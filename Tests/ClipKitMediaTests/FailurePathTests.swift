@@ -79,7 +79,7 @@ struct FailurePathTests {
         #expect {
             _ = try Frame.picture(width: 0, height: 0, format: AV_PIX_FMT_YUV420P)
         } throws: { error in
-            (error as? FFmpegError)?.function == "av_frame_get_buffer" && (error as? FFmpegError)?.code == cffmpeg_averror(EINVAL)
+            (error as? FFmpegError)?.function == "av_frame_get_buffer" && (error as? FFmpegError)?.averror == cffmpeg_averror(EINVAL)
         }
         let image = RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 200, count: 48))
         #expect(throws: FFmpegError.self) { _ = try image.resized(width: 0, height: 0) }

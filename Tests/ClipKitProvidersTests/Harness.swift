@@ -18,7 +18,7 @@ extension SandboxSession {
     func client(_ kind: ProviderKind, key: String = testKey, base: String? = nil, webhook: String? = nil) -> any VideoProvider {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
         return try! kind.client(credentials: ProviderCredentials(apiKey: APIKey(key), baseURL: nil), transport: transport,
-                                baseURL: base ?? sandbox.baseURL, retry: fast, webhookURL: webhook)
+                                media: FFmpegToolkit(), baseURL: base ?? sandbox.baseURL, retry: fast, webhookURL: webhook)
     }
 
     /// A runner with millisecond polling and retries, so fault tests stay short. The deadline is generous:

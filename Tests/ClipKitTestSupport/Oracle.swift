@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitMedia
 import Foundation
 

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ClipKitCore
 
 /// Measurements on YUV 4:2:0 pictures: the similarity that decides a repeated seam frame, PSNR,
 /// per-plane statistics, and blending for cross-fades. Colour correction is `ColorTransform`.

@@ -16,20 +16,20 @@ public enum Concatenator {
     ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false, or cannot be written.
     public static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
                               overwrite: Bool = false, progress: (@Sendable (ConcatProgress) -> Void)? = nil) throws -> ConcatResult {
-        guard !inputs.isEmpty else { throw ConcatError("no input clips") }
-        guard options.crossfadeFrames >= 0 else { throw ConcatError("crossfade must be 0 frames or more") }
+        guard !inputs.isEmpty else { throw ConcatError(.noInputs, "no input clips") }
+        guard options.crossfadeFrames >= 0 else { throw ConcatError(.invalidOptions, "crossfade must be 0 frames or more") }
         // Check the destination and every input before any work, so one bad clip leaves nothing behind.
         try OutputFile(output, overwrite: overwrite).checkWritable()
         let infos = inputs.map { MediaProbe.probe($0) }
         for info in infos {
-            if let error = info.error { throw ConcatError("cannot read \(info.path): \(error.message) [\(error.code.rawValue)]", path: info.path) }
+            if let error = info.error { throw ConcatError(.inputUnreadable, "cannot read \(info.path): \(error.message) [\(error.code.rawValue)]", path: info.path) }
         }
         let plan = try Plan(inputs: inputs, infos: infos, options: options)
         if plan.reencodeReasons.isEmpty {
             return try StreamCopy(plan: plan, output: output, overwrite: overwrite, progress: progress).run()
         }
         if options.reencode == .never {
-            throw ConcatError("the clips cannot be joined by copying packets: " + plan.reencodeReasons.joined(separator: "; "))
+            throw ConcatError(.copyImpossible, "the clips cannot be joined by copying packets: " + plan.reencodeReasons.joined(separator: "; "))
         }
         return try Reencode(plan: plan, output: output, overwrite: overwrite, progress: progress).run()
     }
@@ -59,12 +59,12 @@ struct Plan {
         self.options = options
         let first = infos[0].video!
         let size = options.size ?? FrameSize(width: first.displayWidth, height: first.displayHeight)
-        guard size.width > 0, size.height > 0 else { throw ConcatError("output size must be positive") }
+        guard size.width > 0, size.height > 0 else { throw ConcatError(.invalidOptions, "output size must be positive") }
         let (width, height) = (size.width / 2 * 2, size.height / 2 * 2)
         self.width = width
         self.height = height
         guard let rate = options.frameRate ?? first.frameRate, rate.isValid else {
-            throw ConcatError("\(inputs[0]) has no frame rate; give one with --fps", path: inputs[0])
+            throw ConcatError(.noFrameRate, "\(inputs[0]) has no frame rate to set the output's", path: inputs[0])
         }
         let frameRate = rate
         self.frameRate = rate
@@ -188,7 +188,7 @@ struct StreamCopy {
         try writer.finish()
         let seams = plan.options.measuresQuality ? try measureCopiedSeams() : []
         let frames = clips.reduce(0) { $0 + $1.framesOut }
-        let report = ConcatReport(output: output, mode: "copy", reencodeReasons: [], width: plan.width, height: plan.height,
+        let report = ConcatReport(output: output, mode: .copy, reencodeReasons: [], width: plan.width, height: plan.height,
                                   frameRate: plan.frameRate, frames: frames, duration: Double(offset) * av_q2d(timeBase),
                                   hasAudio: plan.hasAudio, seamThreshold: plan.options.seamThreshold, psnrAverage: nil, psnrMinimum: nil,
                                   clips: clips, seams: seams.map(\.seam))
@@ -201,7 +201,7 @@ struct StreamCopy {
             let last = try FrameExtractor.extract(.last, from: from), first = try FrameExtractor.extract(.first, from: to)
             let deltaE = ColorDifference.meanDeltaE(last, first)
             let seam = ConcatReport.Seam(from: from, to: to, similarity: try SeamImages.similarity(last, first), framesDropped: 0,
-                                         deltaEBefore: deltaE, deltaEAfter: deltaE, handling: "copied")
+                                         deltaEBefore: deltaE, deltaEAfter: deltaE, handling: .copied)
             return (seam, (last, first))
         }
     }

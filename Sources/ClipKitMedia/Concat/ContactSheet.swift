@@ -1,3 +1,4 @@
+import ClipKitCore
 import Foundation
 
 /// A picture a user can glance at: for every seam, the last frame before beside the first frame after,
@@ -11,7 +12,7 @@ public enum ContactSheet {
             let name = { (path: String) in URL(fileURLWithPath: path).lastPathComponent }
             let title = "SEAM \(index + 1): \(name(seam.from)) > \(name(seam.to))"
             let facts = String(format: "DROPPED %d  SIMILARITY %.1f DB  DELTA E %.2f > %.2f  %@", seam.framesDropped,
-                               seam.similarity, seam.deltaEBefore, seam.deltaEAfter, seam.handling.uppercased())
+                               seam.similarity, seam.deltaEBefore, seam.deltaEAfter, seam.handling.rawValue.uppercased())
             return try row(title: title, facts: facts, before: pictures.before, after: pictures.after, width: thumbnailWidth)
         }
         guard !rows.isEmpty else {

@@ -41,7 +41,7 @@ struct Reencode {
         for (i, path) in plan.inputs.enumerated() {
             let reader = try ClipReader(path: path)
             let rotation = reader.rotation
-            guard let first = try reader.next() else { throw ConcatError("\(path): no frame could be decoded", path: path) }
+            guard let first = try reader.next() else { throw ConcatError(.undecodable, "\(path): no frame could be decoded", path: path) }
             var picture = try letterbox.fit(first.frame, rotation: rotation)
             var correction: ColorTransform?
             var skip = 0.0, dropped = 0
@@ -70,7 +70,7 @@ struct Reencode {
                 try correction?.apply(to: picture)
                 seams.append(.init(from: plan.inputs[i - 1], to: path, similarity: similarity, framesDropped: dropped,
                                    deltaEBefore: ColorDifference.meanDeltaE(before, firstRaw),
-                                   deltaEAfter: ColorDifference.meanDeltaE(before, firstCorrected), handling: "reencoded"))
+                                   deltaEAfter: ColorDifference.meanDeltaE(before, firstCorrected), handling: .reencoded))
                 pictures.append((before, try FrameExtractor.rgb(picture)))
             }
 
@@ -130,7 +130,7 @@ struct Reencode {
         try writer.finish()
 
         let psnr = options.measuresQuality ? try Reencode.psnr(of: output, against: sampled) : nil
-        let report = ConcatReport(output: output, mode: "reencode", reencodeReasons: plan.reencodeReasons, width: plan.width,
+        let report = ConcatReport(output: output, mode: .reencode, reencodeReasons: plan.reencodeReasons, width: plan.width,
                                   height: plan.height, frameRate: plan.frameRate, frames: written,
                                   duration: Double(written) / fps, hasAudio: plan.hasAudio, seamThreshold: options.seamThreshold,
                                   psnrAverage: psnr?.average, psnrMinimum: psnr?.minimum, clips: clips, seams: seams)

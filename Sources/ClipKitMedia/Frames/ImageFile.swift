@@ -2,21 +2,14 @@ import CFFmpeg
 import ClipKitCore
 import Foundation
 
-/// Still-image formats ClipKit writes, chosen by file extension.
-public enum ImageFormat: String, Sendable, CaseIterable {
-    case png, jpeg
-
-    /// The format for a path's extension (.png, .jpg, .jpeg), or nil.
-    public init?(path: String) {
-        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "png": self = .png
-        case "jpg", "jpeg": self = .jpeg
-        default: return nil
-        }
+/// An image that cannot be written as asked.
+public struct ImageError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The path's extension is not .png, .jpg or .jpeg.
+        case unknownFormat
     }
-}
 
-public struct ImageError: Error, CustomStringConvertible, Sendable {
+    public let code: Code
     public let description: String
 }
 
@@ -57,7 +50,7 @@ extension RGBImage {
     /// - Throws: `OutputFileError.exists` unless `overwrite`; `ImageError` for an unknown extension.
     public func write(to path: String, overwrite: Bool = false) throws {
         guard let format = ImageFormat(path: path) else {
-            throw ImageError(description: "\(path): unknown image type (use .png, .jpg or .jpeg)")
+            throw ImageError(code: .unknownFormat, description: "\(path): unknown image type (not .png, .jpg or .jpeg)")
         }
         let output = try OutputFile(path, overwrite: overwrite)
         try output.write(encoded(as: format))
