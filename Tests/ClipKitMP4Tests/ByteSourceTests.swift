@@ -59,9 +59,11 @@ struct ByteSourceTests {
     func snifferInMemory() throws {
         let files = try Self.clips() + Fixtures.shared.badInputs().map(\.path)
         for path in files where FileManager.default.isReadableFile(atPath: path) {
+            // Not read when empty: Foundation's Data(contentsOf:) leaks a 4 KiB buffer on an empty file.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let bytes = try? Self.bytes(path), !bytes.isEmpty
+                  (size?.intValue ?? 0) > 0, let bytes = try? Self.bytes(path)
             else { continue }
             let fromFile = Result { () throws(MediaProblem) in try FileSniffer.sniff(path) }
             let fromMemory = Result { () throws(MediaProblem) in try FileSniffer.sniff(MemorySource(bytes), path: path) }
