@@ -1,16 +1,21 @@
-/// An MP4 stored without its media data: every top-level box byte for byte, except that an `mdat`
-/// keeps only its header and the next box follows it at once. Read back, the payload it stood for
-/// reads as zeros, so every box and every chunk offset in the index is where it was in the file.
+/// An MP4 stored without most of its media data: every top-level box byte for byte, except that an
+/// `mdat` keeps only its header and the first `keptMediaBytes` of its payload, and the next box
+/// follows at once. Read back, the rest of the payload reads as zeros, so every box and every chunk
+/// offset in the index is where it was in the file.
 ///
-/// The probe never reads media data, so this is all of a clip it needs: a 300 KB sample becomes a few
-/// kilobytes. The fuzzer's seeds are stored this way (most of a whole file is mdat, where mutations
-/// find nothing), and so could be the head of a remote clip fetched without its media.
+/// The probe reads the index and, of the media data, only the start of the first picture (the
+/// writer's SEI), so this is all of a clip it needs: a 300 KB sample becomes a few kilobytes. The
+/// fuzzer's seeds are stored this way (most of a whole file is pictures, where mutations find
+/// nothing), and so could be the head of a remote clip fetched without its media.
 package struct SparseSource: ByteSource {
     /// The stored bytes, and for each stretch of the file they stand for: where it starts in the
     /// file, where in `stored` (nil for elided media data), and how long it is.
     private let stored: [UInt8]
     private let pieces: [(fileOffset: Int64, storedOffset: Int?, length: Int64)]
     package let size: Int64
+
+    /// How much of each mdat payload is stored: the first picture's parameter sets, SEI and slice headers.
+    package static let keptMediaBytes = 4096
 
     /// Reads the stored form. Anything that is not a box (a cut header, trailing bytes) is kept as is.
     package init(stored: [UInt8]) {
@@ -28,11 +33,13 @@ package struct SparseSource: ByteSource {
                 break
             }
             let (type, size, headerSize) = header
-            // A media data box stands for `size` bytes but stores its header only.
+            // A media data box stands for `size` bytes but stores its header and the start of its payload.
             if type == Self.mdat, size > UInt64(headerSize), size <= UInt64(Int64.max) - UInt64(fileOffset) {
-                pieces.append((fileOffset, position, Int64(headerSize)))
-                pieces.append((fileOffset + Int64(headerSize), nil, Int64(size) - Int64(headerSize)))
-                position += headerSize
+                let payload = Int64(size) - Int64(headerSize)
+                let kept = min(Int(min(payload, Int64(Self.keptMediaBytes))), stored.count - position - headerSize)
+                pieces.append((fileOffset, position, Int64(headerSize + kept)))
+                pieces.append((fileOffset + Int64(headerSize + kept), nil, payload - Int64(kept)))
+                position += headerSize + kept
                 fileOffset += Int64(size)
             } else {
                 // Size 0 ("to the end") and sizes past the stored bytes keep what there is.
@@ -64,15 +71,15 @@ package struct SparseSource: ByteSource {
     }
 
     /// The stored form of a whole file: what `init(stored:)` reads back as the same file, with
-    /// zeros where the media data was. A file whose boxes do not tile it (cut short, trailing bytes)
-    /// is returned as it is: its media data cannot be told from the rest.
+    /// zeros where the media data past its first `keptMediaBytes` was. A file whose boxes do not tile
+    /// it (cut short, trailing bytes) is returned as it is: its media data cannot be told from the rest.
     package static func eliding(_ file: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [], position = 0
         while position < file.count {
             guard let (type, size, headerSize) = header(file, at: position), size >= UInt64(headerSize),
                   size <= UInt64(file.count - position), size > 0
             else { return file }
-            out += file[position..<(position + (type == mdat ? headerSize : Int(size)))]
+            out += file[position..<(position + (type == mdat ? headerSize + min(Int(size) - headerSize, keptMediaBytes) : Int(size)))]
             position += Int(size)
         }
         return out

@@ -39,7 +39,7 @@ struct ByteSourceTests {
                                   path: Samples.path(Samples.hd1080p)) == MP4Probe.read(Samples.path(Samples.hd1080p)))
     }
 
-    @Test("stored without media data, a clip keeps every byte but the mdat payload, in a fraction of the size")
+    @Test("stored without media data, a clip keeps every byte but most of the mdat payload, in a fraction of the size")
     func sparseReadsBack() throws {
         let bytes = try Self.bytes(Samples.path(Samples.audio720p))
         let stored = SparseSource.eliding(bytes)
@@ -49,7 +49,9 @@ struct ByteSourceTests {
         let whole = try sparse.read(at: 0, count: bytes.count)
         #expect(whole[..<Int(mdat.payloadOffset)] == bytes[..<Int(mdat.payloadOffset)])
         #expect(whole[Int(mdat.offset + mdat.size)...] == bytes[Int(mdat.offset + mdat.size)...])
-        #expect(whole[Int(mdat.payloadOffset)..<Int(mdat.offset + mdat.size)].allSatisfy { $0 == 0 })
+        let kept = Int(mdat.payloadOffset) + SparseSource.keptMediaBytes
+        #expect(whole[Int(mdat.payloadOffset)..<kept] == bytes[Int(mdat.payloadOffset)..<kept], "the first picture's start is kept")
+        #expect(whole[kept..<Int(mdat.offset + mdat.size)].allSatisfy { $0 == 0 })
         #expect(throws: NotModelled.self) { try sparse.read(at: Int64(bytes.count) - 4, count: 8) }
         // Not a box at all: kept as it is.
         #expect(SparseSource(stored: Array("<?xml".utf8)).size == 5)
@@ -87,6 +89,16 @@ struct ByteSourceTests {
             for record in ["avcC", "hvcC", "esds"] {
                 if let payload = Self.firstBox(record, in: stored) { seeds["\(name).\(record)"] = payload }
             }
+            // For the slice-header readers: the record, then the first pictures as stored (length-prefixed
+            // NAL units), in the form FuzzEntry reads: a 16-bit record length, the record, the access units.
+            // Only a slice's header is read, so each NAL unit keeps its first 96 bytes.
+            let avcC = Self.firstBox("avcC", in: stored), hvcC = Self.firstBox("hvcC", in: stored)
+            if let record = avcC ?? hvcC, record.count < 1 << 16, record.count > 21,
+               let pictures = Self.firstVideoSamples(bytes, count: 6) {
+                let lengthSize = Int(record[avcC != nil ? 4 : 21] & 3) + 1
+                seeds["\(name).units"] = [UInt8(record.count >> 8), UInt8(record.count & 0xFF)] + record
+                    + Self.shortened(pictures, lengthSize: lengthSize, keeping: 96)
+            }
         }
         #expect(seeds.values.allSatisfy { $0.count <= 64 << 10 }, "\(seeds.mapValues(\.count))")
         for bytes in seeds.values { FuzzEntry.readAll(bytes) }
@@ -94,6 +106,41 @@ struct ByteSourceTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for (name, bytes) in seeds { try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name)) }
         }
+    }
+
+    /// The first `count` samples of the video track, concatenated as stored, when the index can be read.
+    static func firstVideoSamples(_ file: [UInt8], count: Int) -> [UInt8]? {
+        guard let boxes = try? MemorySource(file).topLevelBoxes(), let moov = boxes.first(where: { $0.type == "moov" }),
+              let payload = try? MemorySource(file).read(at: moov.payloadOffset, count: moov.payloadSize),
+              let movie = try? MovieBox(payload[...], fileSize: Int64(file.count)),
+              let track = movie.tracks.first(where: { $0.kind == .video })
+        else { return nil }
+        let table = track.samples
+        var out: [UInt8] = [], sample = 0, stsc = 0
+        for (chunk, offset) in table.chunkOffsets.enumerated() where sample < count {
+            if stsc + 1 < table.sampleToChunk.count, chunk + 1 == Int(table.sampleToChunk[stsc + 1].firstChunk) { stsc += 1 }
+            var position = Int(offset)
+            for _ in 0..<table.sampleToChunk[stsc].samplesPerChunk where sample < count && sample < table.sampleCount {
+                let size = Int(table.sampleSizes[sample])
+                guard position + size <= file.count else { return nil }
+                out += file[position..<(position + size)]
+                position += size
+                sample += 1
+            }
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    /// Length-prefixed NAL units with each cut to its first `keeping` bytes (the prefix rewritten).
+    static func shortened(_ units: [UInt8], lengthSize: Int, keeping: Int) -> [UInt8] {
+        var out: [UInt8] = [], i = 0
+        while i + lengthSize <= units.count {
+            let length = units[i..<(i + lengthSize)].reduce(0) { $0 << 8 | Int($1) }
+            let start = i + lengthSize, kept = min(length, keeping, units.count - start)
+            out += (0..<lengthSize).reversed().map { UInt8(truncatingIfNeeded: kept >> (8 * $0)) } + units[start..<(start + kept)]
+            i = start + length
+        }
+        return out
     }
 
     /// The payload of the first box of `type` anywhere in `bytes` (found by its four letters).

@@ -92,9 +92,10 @@ struct FuzzRegressionTests {
             BoxEditor.put(1 << 20, at: 12, in: &$0)
             BoxEditor.put(1, at: 16, in: &$0)
         }
-        // The media data: a 64-bit mdat header standing for 1 TiB, stored without its payload.
+        // The media data: a 64-bit mdat header standing for 1 TiB, stored with only the start of its payload.
         let mdatSize = (UInt64(count) * UInt64(size) + 16)
         let mdat = BoxEditor.be32(1) + Array("mdat".utf8) + BoxEditor.be32(UInt32(mdatSize >> 32)) + BoxEditor.be32(UInt32(mdatSize & 0xFFFF_FFFF))
+            + [UInt8](repeating: 0, count: SparseSource.keptMediaBytes)
         let stored = ftyp + mdat + moov
         Self.expectRefused(SparseSource(stored: stored), "bit rate overflows")
         FuzzEntry.readAll(stored)
