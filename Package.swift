@@ -10,8 +10,10 @@ import PackageDescription
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
-//   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print),
+//   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
+//   both parse: probe and verify),
 //   ClipKitSandbox (offline provider server, Hummingbird)
+//   ClipKitFuzz: libFuzzer target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh)
 let package = Package(
     name: "ClipKit",
     products: [
@@ -73,12 +75,20 @@ let package = Package(
             ]
         ),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
+        // The arguments of the commands both binaries answer (probe, verify): one parser for both.
+        .target(
+            name: "ClipKitArguments",
+            dependencies: ["ClipKitConsole", "ClipKitCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // libFuzzer's target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh); pure Swift.
+        .executableTarget(name: "ClipKitFuzz", dependencies: ["ClipKitMP4"]),
         // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
-        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
+        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [
-                "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox", "ClipKitChain",
+                "ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
+                "ClipKitChain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

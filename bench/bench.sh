@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # ClipKit media benchmarks against ffprobe/ffmpeg, measured together in one hyperfine session each.
 # Builds release, makes its inputs under bench/out/, prints each ratio (ClipKit time / ffmpeg tool time).
-# Usage: bench/bench.sh            (needs hyperfine, ffmpeg, ffprobe, python3)
+# Usage: bench/bench.sh [SECTION…]  (needs hyperfine, ffmpeg, ffprobe, python3)
+#   sections: probe batch verify last-frame concat (default: all); probe, batch and verify need only
+#   the launcher, so they build only it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
 mkdir -p "$out/batch"
+sections=" ${*:-probe batch verify last-frame concat} "
+want() { [[ "$sections" == *" $1 "* ]]; }
 
-swift build -c release --static-swift-stdlib >&2
+if want last-frame || want concat; then
+    swift build -c release --static-swift-stdlib >&2
+else
+    swift build -c release --static-swift-stdlib --product clipkit >&2
+fi
 clipkit="$PWD/.build/release/clipkit"
 sample="$PWD/samples/wan22-t2v-480p-832x480-30fps.mp4"
 
 # A 1080p 30 fps 5 s clip encoded as a single GOP (B-frames on): the worst case for a last frame.
 onegop="$out/onegop-1080p30.mp4"
-[ -f "$onegop" ] || ffmpeg -v error -y -f lavfi -i testsrc2=size=1920x1080:rate=30:duration=5 \
+want last-frame && [ ! -f "$onegop" ] && ffmpeg -v error -y -f lavfi -i testsrc2=size=1920x1080:rate=30:duration=5 \
     -c:v libx264 -preset veryfast -g 1000 -pix_fmt yuv420p "$onegop"
 # 500 provider-shaped clips (hard links: the files are identical, the page cache is warm for both tools).
 for i in $(seq 1 500); do ln -f "$sample" "$out/batch/clip$i.mp4"; done
@@ -28,20 +36,27 @@ print(f"{name}: clipkit {a*1000:.1f} ms, reference {b*1000:.1f} ms, ratio {a/b:.
 PY
 }
 
-hyperfine -N --warmup 3 --runs 30 --export-json "$out/probe.json" \
+want probe && hyperfine -N --warmup 3 --runs 30 --export-json "$out/probe.json" \
     "$clipkit probe --format json $sample" \
     "ffprobe -v error -show_streams -show_format $sample"
 
-hyperfine --warmup 1 --runs 3 --export-json "$out/batch.json" \
+want batch && hyperfine --warmup 1 --runs 3 --export-json "$out/batch.json" \
     -n "clipkit probe (500 files)" "$clipkit probe --format jsonl $out/batch/clip*.mp4 > /dev/null" \
     -n "ffprobe loop (500 files)" "for f in $out/batch/clip*.mp4; do ffprobe -v error -show_streams -show_format \$f; done > /dev/null"
 
-hyperfine -N --warmup 2 --runs 15 --export-json "$out/last-frame.json" \
+# verify, the per-clip pipeline step, against the ffprobe call that reads the same four properties
+# (size, rate, video duration, whether there is audio); the launcher answers it without FFmpeg.
+want verify && hyperfine -N --warmup 10 --runs 100 --export-json "$out/verify.json" \
+    -n "clipkit verify" "$clipkit verify $sample --tier 480P --duration 5 --fps 30 --audio no" \
+    -n "ffprobe (the same properties)" "ffprobe -v error -show_entries stream=codec_type,width,height,avg_frame_rate,duration -of json $sample"
+
+want last-frame && hyperfine -N --warmup 2 --runs 15 --export-json "$out/last-frame.json" \
     "$clipkit frame $onegop -o $out/last-clipkit.png --force" \
     "ffmpeg -v error -y -sseof -1 -i $onegop -update 1 $out/last-ffmpeg.png"
 
 
 # --- concat: 12 × 5 s 1080p30 clips from one encoder (compatible, so packets can be copied) ---
+if want concat; then
 mkdir -p "$out/concat"
 list="$out/concat/list.txt"; : > "$list"; clips=()
 for i in $(seq 0 11); do
@@ -67,11 +82,14 @@ chain="$chain$(for i in $(seq 0 11); do printf "[v$i]"; done)concat=n=12:v=1:a=0
 hyperfine -N --warmup 0 --runs 2 --export-json "$out/concat-reencode.json" \
     -n "clipkit concat --seam drop=always" "$clipkit concat ${clips[*]} -o $out/reencode-clipkit.mp4 --force --seam drop=always" \
     -n "ffmpeg concat filter + trim, libx264" "ffmpeg -v error -y $inputs -filter_complex $chain -map [out] -c:v libx264 -preset veryfast -crf 14 $out/reencode-ffmpeg.mp4"
+fi
 
 echo
 echo "== ClipKit vs ffprobe/ffmpeg (lower ratio is better) =="
-ratio "probe one file (target <= 0.5)" "$out/probe.json"
-ratio "probe 500 files vs ffprobe loop (target >= 100x faster)" "$out/batch.json"
-ratio "last frame, 1080p single GOP (target <= 0.35)" "$out/last-frame.json"
-ratio "concat 12 x 5 s 1080p, stream copy (target <= 1.0)" "$out/concat-copy.json"
-ratio "concat 12 x 5 s 1080p, seam-dropping re-encode (target <= 1.0)" "$out/concat-reencode.json"
+want probe && ratio "probe one file (target <= 0.5)" "$out/probe.json"
+want batch && ratio "probe 500 files vs ffprobe loop (target >= 100x faster)" "$out/batch.json"
+want verify && ratio "verify one file vs ffprobe of the same properties (target <= 0.1)" "$out/verify.json"
+want last-frame && ratio "last frame, 1080p single GOP (target <= 0.35)" "$out/last-frame.json"
+want concat && ratio "concat 12 x 5 s 1080p, stream copy (target <= 1.0)" "$out/concat-copy.json"
+want concat && ratio "concat 12 x 5 s 1080p, seam-dropping re-encode (target <= 1.0)" "$out/concat-reencode.json"
+true

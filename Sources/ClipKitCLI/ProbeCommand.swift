@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClipKitArguments
 import ClipKitConsole
 import ClipKitCore
 import ClipKitMedia
@@ -22,16 +23,10 @@ struct ProbeCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Clip files or URLs to probe.")
-    var files: [String]
-
-    @Option(help: "Output format: table, json (an array) or jsonl (one object per line).")
-    var format: ProbeFormat = .table
-
-    @Flag(help: "Decode every frame and report the decoded count and decode errors.")
-    var deep = false
+    @OptionGroup var arguments: ProbeArguments
 
     func run() async throws {
+        let (files, format, deep) = (arguments.files, arguments.format, arguments.deep)
         let progress = files.count > 20 ? ProgressLine(label: "probed", total: files.count) : nil
         let infos = await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
         progress?.finish()
@@ -42,5 +37,3 @@ struct ProbeCommand: AsyncParsableCommand {
         if infos.contains(where: { $0.error != nil }) { throw ExitStatus.inputUnreadable.exitCode }
     }
 }
-
-extension ProbeFormat: ExpressibleByArgument {}

@@ -2,37 +2,23 @@
 //
 // Loading FFmpeg is the slowest part of a one-file probe: Debian's libavformat and libavcodec pull in
 // 136 shared libraries, ~30 ms of dynamic linking before main() runs, against well under a millisecond
-// for reading an MP4 index. So this binary links no FFmpeg. It answers `clipkit probe` for ordinary, complete MP4 files from their
-// index in pure Swift (ClipKitMP4, checked field for field against the FFmpeg prober in the tests),
-// and hands everything else — other commands, options, containers, any file it is not sure of — to
-// `clipkit-engine` beside it by exec: same process, arguments, output and exit code.
+// for reading an MP4 index. So this binary links no FFmpeg. It answers `clipkit probe` and
+// `clipkit verify` (the per-clip pipeline step) for ordinary, complete MP4 files from their index in
+// pure Swift (ClipKitMP4, checked field for field against the FFmpeg prober in the tests), with the
+// engine's own argument types (ClipKitArguments) and output, and hands everything else — other
+// commands, --deep, --help, bad arguments, URLs, any file it is not sure of — to `clipkit-engine`
+// beside it by exec: same process, arguments, output and exit code.
+import ArgumentParser
+import ClipKitArguments
 import ClipKitConsole
 import ClipKitCore
 import ClipKitMP4
 import Foundation
 import Synchronization
 
-/// The files and format of a `probe` invocation the fast path can answer, or nil to leave it to the engine.
-func fastProbeRequest(_ arguments: [String]) -> (files: [String], format: ProbeFormat)? {
-    guard arguments.count > 2, arguments[1] == "probe" else { return nil }
-    var files: [String] = [], format = ProbeFormat.table
-    var rest = arguments.dropFirst(2)[...]
-    while let argument = rest.popFirst() {
-        if argument == "--format", let value = rest.popFirst().flatMap(ProbeFormat.init(rawValue:)) {
-            format = value
-        } else if argument.hasPrefix("--format="), let value = ProbeFormat(rawValue: String(argument.dropFirst(9))) {
-            format = value
-        } else if argument.hasPrefix("-") || argument.contains("://") || argument.isEmpty {
-            return nil  // options (--deep, --help, …), URLs and odd names: the engine's full parser decides
-        } else {
-            files.append(argument)
-        }
-    }
-    return files.isEmpty ? nil : (files, format)
-}
-
 /// Probes every file from its MP4 index, in parallel; nil as soon as one needs FFmpeg.
 func fastProbe(_ files: [String]) -> [MediaInfo]? {
+    guard !files.isEmpty, !files.contains(where: { $0.contains("://") || $0.isEmpty }) else { return nil }
     let results = UnsafeMutableBufferPointer<MediaInfo?>.allocate(capacity: files.count)
     results.initialize(repeating: nil)
     defer {
@@ -54,6 +40,29 @@ func fastProbe(_ files: [String]) -> [MediaInfo]? {
     return results.map { $0! }
 }
 
+/// Answers `probe` or `verify` if the fast path can, and exits; returns when the engine must.
+func answerFast(_ arguments: [String]) {
+    guard arguments.count > 1 else { return }
+    let rest = Array(arguments.dropFirst(2))
+    switch arguments[1] {
+    case "probe":
+        // A parse error or --help is the engine's to print, with its full usage.
+        guard let probe = try? ProbeArguments.parse(rest), !probe.deep, let infos = fastProbe(probe.files),
+              let text = try? probe.format.render(infos)
+        else { return }
+        Stdout.write(text)
+        exit(0)
+    case "verify":
+        guard let verify = try? VerifyArguments.parse(rest), !verify.deep, let info = fastProbe([verify.file])?.first else { return }
+        let verdict = verify.verdict(for: info)
+        Stdout.write(verdict.stdout)
+        FileHandle.standardError.write(Data(verdict.stderr.utf8))
+        exit(verdict.status)
+    default:
+        return
+    }
+}
+
 /// Replaces this process with `clipkit-engine` from the same directory, passing the arguments on.
 func execEngine() -> Never {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -64,9 +73,5 @@ func execEngine() -> Never {
     exit(127)  // the shell's "command not found"
 }
 
-if let request = fastProbeRequest(CommandLine.arguments), let infos = fastProbe(request.files),
-   let text = try? request.format.render(infos) {
-    Stdout.write(text)
-    exit(0)
-}
+answerFast(CommandLine.arguments)
 execEngine()

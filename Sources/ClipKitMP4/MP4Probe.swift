@@ -17,8 +17,13 @@ public enum MP4Probe {
 
     /// The same as `probe`, with the reason for falling back, for tests and diagnostics.
     static func read(_ path: String) throws(NotModelled) -> MediaInfo {
-        let file = try MP4File(path: path)
-        let movie = try MovieBox(try movieBox(in: file))
+        try read(FileSource(path: path), path: path)
+    }
+
+    /// Probes the MP4 in `source` (a file, bytes in memory, …); `path` is what the answer calls it.
+    /// - Throws: `NotModelled` when the answer must come from FFmpeg.
+    package static func read(_ file: some ByteSource, path: String) throws(NotModelled) -> MediaInfo {
+        let movie = try MovieBox(try movieBox(in: file), fileSize: file.size)
 
         let videoTracks = movie.tracks.filter { $0.kind == .video }
         let audioTracks = movie.tracks.filter { $0.kind == .audio }
@@ -45,7 +50,7 @@ public enum MP4Probe {
     }
 
     /// Checks the top-level layout and reads the moov payload (the only part read in full).
-    private static func movieBox(in file: MP4File) throws(NotModelled) -> ArraySlice<UInt8> {
+    private static func movieBox(in file: some ByteSource) throws(NotModelled) -> ArraySlice<UInt8> {
         let boxes = try file.topLevelBoxes()
         guard let ftyp = boxes.first, ftyp.type == "ftyp", ftyp.payloadSize >= 8 else { throw NotModelled("no leading ftyp") }
         // moof/mvex/sidx mean fragments; uuid, meta and others carry things FFmpeg may apply.

@@ -7,7 +7,8 @@ struct MovieBox {
     var duration: UInt64
     var tracks: [TrackBox]
 
-    init(_ payload: ArraySlice<UInt8>) throws(NotModelled) {
+    /// - Parameter fileSize: the whole file's, which bounds how many samples the index can claim.
+    init(_ payload: ArraySlice<UInt8>, fileSize: Int64) throws(NotModelled) {
         // mvex would make it fragmented; meta/udta only carry tags. Anything else (cmov, a second
         // mvhd, chapter trefs, …) changes FFmpeg's reading in ways not modelled here.
         let boxes = try Box.children(of: payload).onlyContaining(["mvhd", "trak", "udta", "meta", "iods", "free", "skip"], in: "moov")
@@ -31,7 +32,7 @@ struct MovieBox {
                 throw NotModelled("cover art")
             }
         }
-        tracks = try boxes.filter { $0.type == "trak" }.map { box throws(NotModelled) in try TrackBox(box.payload) }
+        tracks = try boxes.filter { $0.type == "trak" }.map { box throws(NotModelled) in try TrackBox(box.payload, fileSize: fileSize) }
     }
 
     private static func contains(_ bytes: ArraySlice<UInt8>, _ tag: String) -> Bool {
@@ -71,7 +72,7 @@ struct TrackBox {
     var sampleEntry: SampleEntry
     var samples: SampleTable
 
-    init(_ payload: ArraySlice<UInt8>) throws(NotModelled) {
+    init(_ payload: ArraySlice<UInt8>, fileSize: Int64) throws(NotModelled) {
         // tref links tracks (chapters, timecode, hints): FFmpeg then treats this track differently.
         let boxes = try Box.children(of: payload).onlyContaining(["tkhd", "mdia", "edts", "udta", "meta", "free", "skip"], in: "trak")
 
@@ -123,7 +124,7 @@ struct TrackBox {
         if kind == .audio { known.formUnion(["sgpd", "sbgp"]) }
         let tables = try Box.children(of: stbl.payload).onlyContaining(known, in: "stbl")
         sampleEntry = try SampleEntry(try tables.required("stsd").payload, kind: kind)
-        samples = try SampleTable(tables, kind: kind)
+        samples = try SampleTable(tables, kind: kind, fileSize: fileSize)
     }
 
     /// The nine 32-bit entries of a display matrix.

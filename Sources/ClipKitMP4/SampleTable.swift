@@ -15,8 +15,13 @@ struct SampleTable {
 
     var sampleCount: Int { sampleSizes.count }
 
-    init(_ boxes: [Box], kind: TrackBox.Kind) throws(NotModelled) {
-        sampleSizes = try Self.readSizes(try boxes.required("stsz").payload)
+    /// More samples than any clip ClipKit is for (39 hours of 30 fps video, 24 hours of 48 kHz AAC):
+    /// the index is expanded per sample, so a claim beyond this is left to FFmpeg.
+    static let maxSamples = 1 << 22
+
+    /// - Parameter fileSize: the samples must fit in the file; checked before anything is expanded.
+    init(_ boxes: [Box], kind: TrackBox.Kind, fileSize: Int64) throws(NotModelled) {
+        sampleSizes = try Self.readSizes(try boxes.required("stsz").payload, fileSize: fileSize)
         guard !sampleSizes.isEmpty else { throw NotModelled("track without samples") }
         timeToSample = try Self.readTimeToSample(try boxes.required("stts").payload, sampleCount: sampleSizes.count)
         sampleToChunk = try Self.readSampleToChunk(try boxes.required("stsc").payload)
@@ -36,13 +41,18 @@ struct SampleTable {
         }
     }
 
-    private static func readSizes(_ payload: ArraySlice<UInt8>) throws(NotModelled) -> [UInt32] {
+    private static func readSizes(_ payload: ArraySlice<UInt8>, fileSize: Int64) throws(NotModelled) -> [UInt32] {
         var reader = ByteReader(payload)
         _ = try reader.version()
         let constant = try reader.u32(), count = try reader.u32()
+        guard count <= maxSamples else { throw NotModelled("stsz: \(count) samples, more than \(maxSamples)") }
         // FFmpeg refuses samples over 0x3FFFFFFF bytes.
         if constant != 0 {
-            guard constant <= 0x3FFF_FFFF, count <= 1 << 26 else { throw NotModelled("unusual stsz") }
+            guard constant <= 0x3FFF_FFFF else { throw NotModelled("unusual stsz") }
+            // One size for all: only the file's length bounds how many there can be.
+            guard UInt64(count) * UInt64(constant) <= UInt64(fileSize) else {
+                throw NotModelled("stsz: \(count) samples of \(constant) bytes cannot fit in a file of \(fileSize) bytes")
+            }
             return Array(repeating: constant, count: Int(count))
         }
         guard UInt64(count) * 4 <= UInt64(reader.remaining) else { throw NotModelled("stsz shorter than its count") }
@@ -74,6 +84,8 @@ struct SampleTable {
             }
             total += UInt64(entry.count)
             duration += UInt64(entry.count) * UInt64(entry.duration)
+            // Checked as it grows: each entry adds under 2^63, so the totals cannot overflow first.
+            guard total <= UInt64(sampleCount), duration <= UInt64(Int64.max / 2) else { throw NotModelled("stts does not cover stsz") }
             entries.append(entry)
         }
         guard total == UInt64(sampleCount), duration <= UInt64(Int64.max / 2) else { throw NotModelled("stts does not cover stsz") }

@@ -65,8 +65,10 @@ struct TrackTiming {
         // mdhd duration, lowered to the stts total (mov_read_stts), then the bit rate from it.
         var duration = min(Int64(track.mediaDuration), dts)
         let (bits, overflow) = (streamSize * 8).multipliedReportingOverflow(by: UInt64(track.timescale))
-        guard streamSize <= UInt64.max / 8, !overflow else { throw NotModelled("bit rate overflows") }
-        bitRate = Int64(bits / UInt64(duration))
+        guard streamSize <= UInt64.max / 8, !overflow, let rate = Int64(exactly: bits / UInt64(duration)) else {
+            throw NotModelled("bit rate overflows")
+        }
+        bitRate = rate
 
         displayedSamples = entries.count
         displayedBytes = Int64(streamSize)
@@ -77,6 +79,10 @@ struct TrackTiming {
                 throw NotModelled("edit list other than a single plain edit")
             }
             let editDuration = try Self.rescale(edit.duration, by: UInt64(track.timescale), over: UInt64(movieTimescale))
+            // Timestamps stay under 2^62 (stts), so an edit within 2^61 ticks keeps every sum below Int64.max.
+            guard edit.mediaTime <= Int64.max / 4, editDuration <= Int64.max / 4 else {
+                throw NotModelled("edit list reaches past the end of time")
+            }
             if track.kind == .video {
                 let shown = Self.shownByEdit(entries, mediaTime: edit.mediaTime, duration: editDuration,
                                              hasCompositionOffsets: table.compositionOffsets != nil)

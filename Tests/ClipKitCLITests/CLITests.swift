@@ -34,6 +34,48 @@ struct LauncherTests {
         #expect(fast.text == engine.text)
     }
 
+    /// `clipkit` copied alone into an empty directory: whatever it prints there, it printed itself.
+    static func launcherAlone() throws -> String {
+        let directory = Fixtures.shared.scratch("launcher-alone")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let copy = directory + "/clipkit"
+        if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: builtBinary("clipkit"), toPath: copy) }
+        return copy
+    }
+
+    @Test("alone in a directory, clipkit answers probe of an ordinary MP4 itself, with the engine's bytes",
+          arguments: ["json", "jsonl", "table"])
+    func answersProbeAlone(_ format: String) throws {
+        let launcher = try Self.launcherAlone()
+        let files = [Samples.path(Samples.t2v480p), Samples.path(Samples.audio720p), try Fixtures.shared.path(.editListCut)]
+        let alone = try Tool.capture(launcher, ["probe", "--format", format] + files)
+        let engine = try Tool.capture(builtBinary("clipkit-engine"), ["probe", "--format", format] + files)
+        #expect(alone.status == 0, "\(alone.stderr)")
+        #expect(engine.status == 0)
+        #expect(alone.stdout == engine.stdout)
+        #expect(!alone.stdout.isEmpty)
+    }
+
+    @Test("alone in a directory, clipkit exits 127 with the install hint for what it must hand on",
+          arguments: ["mkv", "fragmented", "deep", "help", "verify-mkv", "frame"])
+    func handsOnWithoutEngine(_ case: String) throws {
+        let launcher = try Self.launcherAlone()
+        let sample = Samples.path(Samples.t2v480p)
+        let arguments: [String] = switch `case` {
+        case "mkv": ["probe", try Fixtures.shared.path(.matroska)]
+        case "fragmented": ["probe", sample, try Fixtures.shared.path(.fragmented)]
+        case "deep": ["probe", "--deep", sample]
+        case "help": ["probe", "--help"]
+        case "verify-mkv": ["verify", try Fixtures.shared.path(.matroska), "--tier", "480P"]
+        default: ["frame", sample, "-o", Fixtures.shared.scratch("never.png")]
+        }
+        let result = try Tool.capture(launcher, arguments)
+        #expect(result.status == 127)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("cannot run \(URL(fileURLWithPath: launcher).deletingLastPathComponent().path)/clipkit-engine"))
+        #expect(result.stderr.contains("install clipkit-engine beside clipkit"), "\(result.stderr)")
+    }
+
     @Test("a batch the fast path cannot answer whole (an MKV among MP4s) goes to the engine, same output")
     func mixedBatchFallsBack() throws {
         let files = [Samples.path(Samples.t2v480p), try Fixtures.shared.path(.matroska), try Fixtures.shared.path(.fragmented)]
@@ -122,6 +164,45 @@ struct FrameCLITests {
 
 @Suite("clipkit verify")
 struct VerifyCLITests {
+    /// Invocations whose clip the launcher answers itself: it must print and exit exactly as the
+    /// engine (the reference) does — passes, failures of each property, the frame tolerance.
+    static let fastCases: [[String]] = {
+        let (t2v, portrait, audio, hd) = (Samples.path(Samples.t2v480p), Samples.path(Samples.portrait16fps),
+                                          Samples.path(Samples.audio720p), Samples.path(Samples.hd1080p))
+        return [
+            [t2v, "--tier", "480P", "--duration", "5", "--fps", "30", "--audio", "no"],
+            [audio, "--tier", "1080P", "--duration", "5.5", "--fps", "30", "--audio", "yes"],
+            [audio, "--tier", "720P", "--audio", "no"],
+            [hd, "--tier", "1080P", "--duration", "5", "--fps=30"],
+            [hd, "--tier", "480P", "--duration", "4"],
+            [portrait, "--duration", "5"],
+            [portrait, "--duration", "5", "--tolerance-frames", "0"],
+            [portrait, "--tier", "480P", "--fps", "16", "--audio", "yes"],
+        ]
+    }()
+
+    @Test("alone in a directory, clipkit answers verify of an ordinary MP4 itself: the engine's output and exit code",
+          arguments: fastCases)
+    func launcherMatchesEngine(_ arguments: [String]) throws {
+        let alone = try Tool.capture(try LauncherTests.launcherAlone(), ["verify"] + arguments)
+        let engine = try Tool.capture(builtBinary("clipkit-engine"), ["verify"] + arguments)
+        #expect(alone.status != 127, "the launcher handed this on: \(alone.stderr)")
+        #expect(alone.status == engine.status)
+        #expect(alone.stdout == engine.stdout)
+        #expect(alone.stderr == engine.stderr)
+    }
+
+    @Test("the fixtures the launcher answers: same verdict as the engine", arguments: [
+        Fixture.editListCut, .rotated, .variableFrameRate, .audioLongerThanVideo, .hevc, .indexAtEnd, .singleGOP,
+    ])
+    func fixturesMatchEngine(_ fixture: Fixture) throws {
+        let arguments = [try Fixtures.shared.path(fixture), "--tier", "480P", "--duration", "3", "--fps", "25", "--audio", "yes"]
+        let alone = try Tool.capture(try LauncherTests.launcherAlone(), ["verify"] + arguments)
+        let engine = try Tool.capture(builtBinary("clipkit-engine"), ["verify"] + arguments)
+        #expect(alone.status == 1 && engine.status == 1)
+        #expect(alone.stdout == engine.stdout && alone.stderr == engine.stderr)
+    }
+
     @Test("passes a clip that is as billed")
     func passes() throws {
         let result = try clipkit("verify", Samples.path(Samples.t2v480p), "--tier", "480P", "--duration", "5", "--fps", "30", "--audio", "no")

@@ -34,7 +34,7 @@ struct UnwritableOutputTests {
     }
 
     enum Command: String, CaseIterable, CustomStringConvertible {
-        case concat, frame, generate, chain
+        case concat, frame, generate, chain, audit
         var description: String { rawValue }
 
         func arguments(output: String) -> [String] {
@@ -44,6 +44,8 @@ struct UnwritableOutputTests {
             case .frame: return ["frame", clip, "-o", output]
             case .generate: return ["generate", "--provider", "sandbox", "--prompt", "a lighthouse", "-o", output]
             case .chain: return ["chain", Samples.root + "/samples/storyboard.json", "--provider", "sandbox", "-o", output]
+            case .audit: return ["audit", "--records", Samples.root + "/samples/records", "--clips", Samples.root + "/samples",
+                                 "--format", "json", "-o", output]
             }
         }
     }
@@ -51,7 +53,7 @@ struct UnwritableOutputTests {
     @Test("exit 4 with one line naming the path and the failed call; nothing written or submitted",
           arguments: Command.allCases, Place.allCases)
     func refused(_ command: Command, _ place: Place) throws {
-        let (output, call) = try place.destination(extension: command == .frame ? "png" : "mp4")
+        let (output, call) = try place.destination(extension: command == .frame ? "png" : command == .audit ? "json" : "mp4")
         let parent = URL(fileURLWithPath: output).deletingLastPathComponent().path
         let before = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
 

@@ -4,9 +4,26 @@ import Glibc
 import Darwin
 #endif
 
+/// Where a clip's bytes come from: a local file (`FileSource`), bytes in memory (`MemorySource`),
+/// and later a remote clip read with HTTP Range requests. The MP4 reader asks for a few ranges — the
+/// top-level box headers, then the whole moov — and never for the media data, so a source that pays
+/// per request costs a handful of requests per probe (a remote one should read ahead, e.g. the first
+/// 64 KiB, and serve the box headers from that).
+///
+/// Reads are synchronous, like the file reads they stand for: the probe is short blocking work that
+/// callers already run off Swift's cooperative pool (`MediaProbe.probeAll` uses a thread pool).
+package protocol ByteSource {
+    /// The total size in bytes (a file's st_size, a buffer's count, Content-Range's total).
+    var size: Int64 { get }
+
+    /// Exactly `count` bytes at `offset`.
+    /// - Throws: `NotModelled` when the source has fewer bytes there or cannot read them.
+    func read(at offset: Int64, count: Int) throws(NotModelled) -> [UInt8]
+}
+
 /// Owns one open file descriptor on a local file and reads byte ranges from it with pread, so the
 /// probe seeks to the boxes it needs instead of reading the media data.
-package final class MP4File {
+package final class FileSource: ByteSource {
     package let size: Int64
     private let descriptor: Int32
 
@@ -31,9 +48,8 @@ package final class MP4File {
 
     deinit { close(descriptor) }
 
-    /// Exactly `count` bytes at `offset`, or `NotModelled` if the file has fewer.
     package func read(at offset: Int64, count: Int) throws(NotModelled) -> [UInt8] {
-        guard count >= 0, offset >= 0, offset + Int64(count) <= size else { throw NotModelled("read past the end") }
+        try checkRange(offset, count)
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
@@ -46,18 +62,39 @@ package final class MP4File {
         }
         return buffer
     }
+}
 
-    /// A top-level box: where it starts, its header length and its total size.
-    package struct TopLevelBox {
-        package var type: String
-        package var offset: Int64
-        var headerSize: Int64
-        package var size: Int64
-        var payloadOffset: Int64 { offset + headerSize }
-        var payloadSize: Int { Int(size - headerSize) }
+/// Bytes already in memory: a downloaded head of a clip, a test's input, the fuzzer's.
+package struct MemorySource: ByteSource {
+    package let bytes: [UInt8]
+
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    package var size: Int64 { Int64(bytes.count) }
+
+    package func read(at offset: Int64, count: Int) throws(NotModelled) -> [UInt8] {
+        try checkRange(offset, count)
+        return Array(bytes[Int(offset)..<(Int(offset) + count)])
+    }
+}
+
+/// One top-level box: where it starts, its header length and its total size.
+package struct TopLevelBox {
+    package var type: String
+    package var offset: Int64
+    var headerSize: Int64
+    package var size: Int64
+    var payloadOffset: Int64 { offset + headerSize }
+    var payloadSize: Int { Int(size - headerSize) }
+}
+
+extension ByteSource {
+    /// Refuses a range outside the source, before anything is allocated for it.
+    func checkRange(_ offset: Int64, _ count: Int) throws(NotModelled) {
+        guard count >= 0, offset >= 0, offset <= size, Int64(count) <= size - offset else { throw NotModelled("read past the end") }
     }
 
-    /// Walks the top-level boxes by their headers only. They must tile the file exactly: a box that
+    /// Walks the top-level boxes by their headers only. They must tile the source exactly: a box that
     /// runs past the end is a cut download, and bytes that are not a box are something FFmpeg judges.
     func topLevelBoxes() throws(NotModelled) -> [TopLevelBox] {
         var boxes: [TopLevelBox] = []
@@ -74,9 +111,9 @@ package final class MP4File {
     }
 
     /// The header of the box at `offset`: its type and sizes (a 64-bit size, or "to the end of the
-    /// file"). The box may claim to run past the end of the file; the caller decides what a cut means.
+    /// file"). The box may claim to run past the end; the caller decides what a cut means.
     package func box(at offset: Int64) throws(NotModelled) -> TopLevelBox {
-        guard size - offset >= 8 else { throw NotModelled("trailing bytes after the last box") }
+        guard offset >= 0, size - offset >= 8 else { throw NotModelled("trailing bytes after the last box") }
         var reader = ByteReader(try read(at: offset, count: Int(min(16, size - offset)))[...])
         var boxSize = Int64(try reader.u32())
         let type = try reader.fourCC()

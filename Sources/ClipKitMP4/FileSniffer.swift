@@ -1,28 +1,30 @@
 import ClipKitCore
-import ClipKitMP4
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// What the first bytes and the top-level box layout of a local file say, before FFmpeg opens it.
 /// Cheap (a few small reads) and catches what FFmpeg would only call "Invalid data": an empty file,
 /// an XML error page saved as .mp4, an MP4 cut short, a fragmented MP4 whose header has no count.
-struct FileSniff {
-    var size: Int64
+package struct FileSniff: Sendable, Equatable {
+    package var size: Int64
     /// True when the file is an ISO base media file (starts with an ftyp, moov, … box).
-    var isISOBMFF = false
-    var hasMoov = false
+    package var isISOBMFF = false
+    package var hasMoov = false
     /// Fragmented MP4: samples live in moof boxes, so the moov's sample tables do not count them all.
-    var hasMoof = false
+    package var hasMoof = false
     /// A top-level box claims more bytes than the file has: the download was cut.
-    var cutBox: String?
+    package var cutBox: String?
 }
 
-enum FileSniffer {
+/// Reads untrusted bytes: pure Swift, so the fuzzer (fuzz/) runs it without FFmpeg.
+package enum FileSniffer {
     /// Checks that `path` is a readable, non-empty regular file and looks at its first bytes.
     /// - Throws: `MediaProblem` (.notFound, .unreadable, .empty, .notMedia).
-    static func sniff(_ path: String) throws(MediaProblem) -> FileSniff {
+    package static func sniff(_ path: String) throws(MediaProblem) -> FileSniff {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { throw MediaProblem(.notFound, "\(path): no such file") }
@@ -31,20 +33,25 @@ enum FileSniffer {
         if info.st_mode & S_IFMT == S_IFDIR { throw MediaProblem(.unreadable, "\(path): is a directory, not a file") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw MediaProblem(.unreadable, "\(path): not a regular file") }
         guard info.st_size > 0 else { throw MediaProblem(.empty, "\(path): file is empty (0 bytes)") }
-        let file: MP4File
-        do { file = try MP4File(path: path) } catch { throw MediaProblem(.unreadable, "\(path): \(error)") }
-        var sniff = FileSniff(size: file.size)
+        let file: FileSource
+        do { file = try FileSource(path: path) } catch { throw MediaProblem(.unreadable, "\(path): \(error)") }
+        return try sniff(file, path: path)
+    }
 
-        let head = (try? file.read(at: 0, count: Int(min(512, file.size)))) ?? []
+    /// What the first bytes and the top-level boxes of `source` say; `path` names it in messages.
+    /// - Throws: `MediaProblem(.notMedia)` for a text page.
+    package static func sniff(_ source: some ByteSource, path: String) throws(MediaProblem) -> FileSniff {
+        var sniff = FileSniff(size: source.size)
+        let head = (try? source.read(at: 0, count: Int(min(512, source.size)))) ?? []
         if let page = textPageKind(head) {
             throw MediaProblem(.notMedia, "\(path): not a video but \(page) (\(sniff.size) bytes)\(errorSummary(head))")
         }
-        scanBoxes(file, into: &sniff)
+        scanBoxes(source, into: &sniff)
         return sniff
     }
 
     /// Walks the top-level boxes of an ISO BMFF file (size + type headers only), noting a cut.
-    private static func scanBoxes(_ file: MP4File, into sniff: inout FileSniff) {
+    private static func scanBoxes(_ file: some ByteSource, into sniff: inout FileSniff) {
         var offset: Int64 = 0
         while offset + 8 <= file.size, let box = try? file.box(at: offset) {
             if offset == 0 {

@@ -1,0 +1,60 @@
+import ArgumentParser
+import ClipKitCore
+
+/// The arguments of `clipkit verify` and what it prints for a probed clip, shared by the launcher
+/// (which answers ordinary MP4s itself) and the engine (the reference for everything else).
+public struct VerifyArguments: ParsableArguments {
+    @Argument(help: "The clip to check.")
+    public var file: String
+
+    @Option(help: "Billed resolution tier: 480P, 720P or 1080P.", transform: { text in
+        guard let tier = Tier(parsing: text) else { throw ValidationError("--tier must be 480P, 720P or 1080P, not '\(text)'") }
+        return tier
+    })
+    public var tier: Tier?
+
+    @Option(help: "Billed duration in seconds.")
+    public var duration: Double?
+
+    @Option(help: "Frames the clip may be shorter than --duration (a longer clip passes).")
+    public var toleranceFrames = 1.0
+
+    @Option(help: "Expected frame rate.")
+    public var fps: Double?
+
+    @Option(help: "Whether the clip must have audio: yes or no.")
+    public var audio: YesNo?
+
+    @Flag(help: "Decode every frame too, to catch corrupt data behind a good header.")
+    public var deep = false
+
+    public enum YesNo: String, ExpressibleByArgument, Sendable {
+        case yes, no
+    }
+
+    public init() {}
+
+    public func validate() throws {
+        if tier == nil, duration == nil, fps == nil, audio == nil {
+            throw ValidationError("nothing to verify: give at least one of --tier, --duration, --fps, --audio")
+        }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if toleranceFrames < 0 { throw ValidationError("--tolerance-frames must be 0 or more") }
+    }
+
+    public var requirements: ClipRequirements {
+        ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames), fps: fps,
+                         audio: audio.map { $0 == .yes })
+    }
+
+    /// What verify prints and its exit code: 0 as billed ("FILE: ok" on stderr), 1 a property failed
+    /// (one line each on stdout), 3 the clip could not be read (the reason on stderr).
+    public func verdict(for info: MediaInfo) -> (stdout: String, stderr: String, status: Int32) {
+        if let error = info.error, info.video == nil {
+            return ("", "clipkit: \(error.message) [\(error.code.rawValue)]\n", 3)
+        }
+        let failures = requirements.failures(of: info)
+        guard failures.isEmpty else { return (failures.map { "\(file): \($0)\n" }.joined(), "", 1) }
+        return ("", "\(file): ok\n", 0)
+    }
+}
