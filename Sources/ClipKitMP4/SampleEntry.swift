@@ -116,8 +116,8 @@ enum AudioSpecificConfig {
     /// Any other layout (SBR/PS signalling, escapes, program config elements) is FFmpeg's to read.
     static func parse(_ config: [UInt8]) throws(NotModelled) -> SampleEntry.AudioEntry {
         var bits = BitReader(config)
-        guard let objectType = bits.read(5), let rateIndex = bits.read(4), let channelConfig = bits.read(4),
-              let gaSpecific = bits.read(3)
+        func read(_ count: Int) -> Int? { try? bits.bits(count) }
+        guard let objectType = read(5), let rateIndex = read(4), let channelConfig = read(4), let gaSpecific = read(3)
         else { throw NotModelled("short AudioSpecificConfig") }
         guard objectType == 2 else { throw NotModelled("AAC object type \(objectType)") }
         guard rateIndex < sampleRates.count else { throw NotModelled("explicit AAC sample rate") }
@@ -128,7 +128,7 @@ enum AudioSpecificConfig {
             break
         case 5:
             // sync extension 0x2b7, extension object type 5 (SBR), sbrPresentFlag 0, then padding.
-            guard bits.read(11) == 0x2b7, bits.read(5) == 5, bits.read(1) == 0, bits.read(7) == 0 else {
+            guard read(11) == 0x2b7, read(5) == 5, read(1) == 0, read(7) == 0 else {
                 throw NotModelled("unusual AudioSpecificConfig extension")
             }
         default:
