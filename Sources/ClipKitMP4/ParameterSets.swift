@@ -11,6 +11,9 @@ package struct ParameterSets: Sendable, Hashable {
     package var signal: VideoSignal
     /// The length prefix of each NAL unit in a sample; nil for Annex B extradata (start codes).
     package var nalLengthSize: Int?
+    /// user_data_unregistered texts of SEI units stored with the parameter sets (x265 puts its own there
+    /// when FFmpeg asks for global headers, as the MP4 muxer does).
+    package var userDataTexts: [String] = []
 
     /// The FFmpeg pixel format name a decoder would output.
     package func pixelFormatName(fullRange: Bool) -> String? {
@@ -30,12 +33,13 @@ package struct ParameterSets: Sendable, Hashable {
     package static func h264(_ extradata: [UInt8]) -> ParameterSets? {
         let sets = H264.parameterSets(inExtradata: extradata)
         guard let nal = sets.sps.first, let sps = try? H264.SequenceParameterSet(nal: nal) else { return nil }
+        let sei = sets.lengthSize == nil ? NALUnits.annexB(extradata).flatMap { SEI.userDataTexts(inNALUnit: $0, codec: .h264) } : []
         // The profile number FFmpeg reports (ff_h264_get_profile): constraint flags refine it.
         var profile = Int32(sps.profileIDC)
         if sps.profileIDC == 66, sps.constraintFlags & 0x40 != 0 { profile |= 1 << 9 }  // FF_PROFILE_H264_CONSTRAINED
         if [110, 122, 244].contains(sps.profileIDC), sps.constraintFlags & 0x10 != 0 { profile |= 1 << 11 }  // ..._INTRA
         return ParameterSets(profile: profile, chromaFormat: sps.chromaFormat, bitDepth: sps.bitDepthLuma,
-                             signal: sps.signal, nalLengthSize: sets.lengthSize)
+                             signal: sps.signal, nalLengthSize: sets.lengthSize, userDataTexts: sei)
     }
 
     /// Parses an hvcC record: profile, chroma format and bit depth sit at fixed offsets; the VUI is
@@ -45,6 +49,7 @@ package struct ParameterSets: Sendable, Hashable {
         let sps = record.nalUnits.first { HEVC.type(of: $0) == HEVC.NALType.sequenceParameterSet }
         let signal = sps.flatMap { try? HEVC.SequenceParameterSet(nal: $0) }?.signal ?? .absent
         return ParameterSets(profile: Int32(record.profileIDC), chromaFormat: record.chromaFormat, bitDepth: record.bitDepthLuma,
-                             signal: signal, nalLengthSize: record.nalLengthSize)
+                             signal: signal, nalLengthSize: record.nalLengthSize,
+                             userDataTexts: record.nalUnits.flatMap { SEI.userDataTexts(inNALUnit: $0, codec: .hevc) })
     }
 }

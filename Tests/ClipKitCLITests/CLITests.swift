@@ -59,8 +59,13 @@ struct ProbeCLITests {
         #expect(silent["container"] as? String == "mp4")
         let video = try #require(silent["video"] as? [String: Any])
         #expect(Set(video.keys) == ["codec", "profile", "width", "height", "displayWidth", "displayHeight", "rotation",
-                                    "pixelFormat", "frameRate", "frameCount", "duration", "bitRate"])
+                                    "pixelFormat", "frameRate", "frameCount", "duration", "bitRate", "color"])
         #expect(video["frameRate"] as? String == "30/1")
+        // The sample tags BT.709 in its VUI and a colr box; written with -fflags +bitexact, it names no writer.
+        let color = try #require(video["color"] as? [String: Any])
+        #expect(Set(color.keys) == ["matrix", "range", "primaries", "transfer", "tagged", "basis", "writer"])
+        #expect(color["matrix"] as? String == "bt709" && color["range"] as? String == "tv" && color["tagged"] as? Bool == true)
+        #expect(color["primaries"] as? String == "bt709" && color["transfer"] as? String == "bt709" && color["basis"] as? String == "tag")
         #expect(video["frameCount"] as? Int == 150)
         #expect(video["duration"] as? Double == 5)
         let audio = try #require(withAudio["audio"] as? [String: Any])

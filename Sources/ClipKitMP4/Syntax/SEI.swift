@@ -70,14 +70,19 @@ package enum SEI {
                 annexBIndex += 1
                 if isVCL(nal, codec) { break }
             }
-            let isSEI = codec == .h264 ? H264.type(of: nal) == H264.NALType.sei : HEVC.type(of: nal) == HEVC.NALType.prefixSEI
-            guard isSEI, let messages = try? messages(in: nal, codec: codec) else { continue }
-            for message in messages where message.type == userDataUnregistered && message.payload.count > 16 {
-                let text = message.payload.dropFirst(16).prefix { $0 != 0 }
-                texts.append(String(decoding: text, as: UTF8.self))
-            }
+            texts += userDataTexts(inNALUnit: nal, codec: codec)
         }
         return texts
+    }
+
+    /// The user_data_unregistered texts of one NAL unit if it is an SEI unit (H.264 type 6, HEVC
+    /// prefix SEI), else none; a unit that cannot be read gives none.
+    package static func userDataTexts<C: Collection>(inNALUnit nal: C, codec: Codec) -> [String] where C.Element == UInt8 {
+        let isSEI = codec == .h264 ? H264.type(of: nal) == H264.NALType.sei : HEVC.type(of: nal) == HEVC.NALType.prefixSEI
+        guard isSEI, let messages = try? messages(in: nal, codec: codec) else { return [] }
+        return messages.filter { $0.type == userDataUnregistered && $0.payload.count > 16 }.map {
+            String(decoding: $0.payload.dropFirst(16).prefix { $0 != 0 }, as: UTF8.self)
+        }
     }
 
     /// A slice (coded picture data): H.264 types 1–5, HEVC types below 32.
