@@ -57,6 +57,40 @@ public struct RGBImage: Sendable, Hashable {
         return RGBImage(width: outW, height: outH, pixels: out)
     }
 
+    /// The picture cropped to the target's aspect (centred) and scaled to width × height: how a
+    /// generation fits its input image to the clip's size.
+    public func covering(width targetWidth: Int, height targetHeight: Int) -> RGBImage {
+        let target = Double(targetWidth) / Double(targetHeight), source = Double(width) / Double(height)
+        var cropW = width, cropH = height
+        if source > target { cropW = max(2, Int(Double(height) * target)) } else { cropH = max(2, Int(Double(width) / target)) }
+        return cropped(x: (width - cropW) / 2, y: (height - cropH) / 2, width: cropW, height: cropH)
+            .resized(width: targetWidth, height: targetHeight)
+    }
+
+    /// The rectangle at (x, y) of width × height, which must lie inside the picture.
+    public func cropped(x: Int, y: Int, width newWidth: Int, height newHeight: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && x + newWidth <= width && y + newHeight <= height, "crop must lie inside the picture")
+        if x == 0, y == 0, newWidth == width, newHeight == height { return self }
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<newHeight {
+                    let from = ((y + row) * width + x) * 3
+                    (dst.baseAddress! + row * newWidth * 3).update(from: src.baseAddress! + from, count: newWidth * 3)
+                }
+            }
+        }
+        return RGBImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
+    /// Mean CIE76 ΔE (CIELAB, D65, sampled every 4 pixels) against another image of the same size:
+    /// how different the two look. About 1 is at the edge of visible; a wrong YUV matrix on saturated
+    /// colours gives 5–10.
+    public func meanDeltaE(against other: RGBImage) -> Double {
+        precondition(width == other.width && height == other.height, "ΔE needs images of the same size")
+        return ColorDifference.meanDeltaE(self, other)
+    }
+
     /// Peak signal-to-noise ratio against another image of the same size, in dB (infinity when equal).
     public func psnr(against other: RGBImage) -> Double {
         precondition(width == other.width && height == other.height, "PSNR needs images of the same size")
