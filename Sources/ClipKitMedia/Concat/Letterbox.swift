@@ -23,7 +23,8 @@ final class Letterbox {
     /// already is the canvas (size, 8-bit 4:2:0, video range, same matrix) comes back as a new reference
     /// to the same buffers, not a copy: most chains are one size from one provider, and a 1080p copy per
     /// frame is a tenth of the encode's time.
-    func fit(_ frame: Frame, rotation: Int, color: VideoColor) -> Frame {
+    /// - Throws: `FFmpegError` from swscale or av_frame_get_buffer.
+    func fit(_ frame: Frame, rotation: Int, color: VideoColor) throws(FFmpegError) -> Frame {
         let fullRange = color.range == .pc || Scaler.isFullRange(frame)
         if rotation == 0, frame.width == width, frame.height == height, frame.pixelFormat == AV_PIX_FMT_YUV420P, !fullRange,
            color.matrix == matrix {
@@ -32,7 +33,7 @@ final class Letterbox {
             same.pointer.pointee.color_range = AVCOL_RANGE_MPEG
             return same
         }
-        let upright = rotation == 0 ? frame : Letterbox.rotate(Letterbox.eightBit420(frame), clockwise: rotation)
+        let upright = rotation == 0 ? frame : try Letterbox.rotate(try Letterbox.eightBit420(frame), clockwise: rotation)
         let key = (upright.width, upright.height, upright.pixelFormat, color.matrix, fullRange)
         if scalerKey.map({ $0 != key }) ?? true {
             // Largest even size with the source's aspect that fits the canvas.
@@ -40,19 +41,19 @@ final class Letterbox {
             let w = min(width, Int((Double(key.0) * scale / 2).rounded()) * 2)
             let h = min(height, Int((Double(key.1) * scale / 2).rounded()) * 2)
             placement = ((width - w) / 2 / 2 * 2, (height - h) / 2 / 2 * 2, w, h)
-            scaler = Scaler(from: (key.0, key.1, key.2), sourceMatrix: Scaler.coefficients(color.matrix), sourceFullRange: fullRange,
+            scaler = try Scaler(from: (key.0, key.1, key.2), sourceMatrix: Scaler.coefficients(color.matrix), sourceFullRange: fullRange,
                             to: (w, h, AV_PIX_FMT_YUV420P), targetMatrix: Scaler.coefficients(matrix), targetFullRange: false,
                             flags: SWS_BICUBIC | SWS_ACCURATE_RND)
             scalerKey = key
         }
-        let canvas = Frame.picture(width: width, height: height, format: AV_PIX_FMT_YUV420P)
+        let canvas = try Frame.picture(width: width, height: height, format: AV_PIX_FMT_YUV420P)
         if placement.width != width || placement.height != height {
             for plane in 0..<3 {
                 let (w, h) = PlaneMath.planeSize(canvas, plane)
                 for y in 0..<h { (canvas.planes[plane]! + y * Int(canvas.strides[plane])).update(repeating: plane == 0 ? 16 : 128, count: w) }
             }
         }
-        scaler!.convert(upright, into: canvas, x: placement.x, y: placement.y)
+        try scaler!.convert(upright, into: canvas, x: placement.x, y: placement.y)
         canvas.pointer.pointee.colorspace = AVColorSpace(rawValue: UInt32(matrix.code))
         canvas.pointer.pointee.color_range = AVCOL_RANGE_MPEG
         return canvas
@@ -60,22 +61,22 @@ final class Letterbox {
 
     /// The picture as 8-bit 4:2:0 (what `rotate` works on), converted only if it is not already. The
     /// matrix and range stay (the same on both sides: only the sampling and depth change).
-    static func eightBit420(_ frame: Frame) -> Frame {
+    static func eightBit420(_ frame: Frame) throws(FFmpegError) -> Frame {
         let format = Scaler.plainFormat(frame.pixelFormat)
         guard format != AV_PIX_FMT_YUV420P else { return frame }
-        let scaler = Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: SWS_CS_DEFAULT,
+        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: SWS_CS_DEFAULT,
                             sourceFullRange: Scaler.isFullRange(frame), to: (frame.width, frame.height, AV_PIX_FMT_YUV420P),
                             targetMatrix: SWS_CS_DEFAULT, targetFullRange: Scaler.isFullRange(frame))
-        let converted = scaler.convert(frame)
+        let converted = try scaler.convert(frame)
         av_frame_copy_props(converted.pointer, frame.pointer)
         return converted
     }
 
     /// Turns an 8-bit 4:2:0 picture by 90, 180 or 270 degrees clockwise, plane by plane.
-    static func rotate(_ frame: Frame, clockwise degrees: Int) -> Frame {
+    static func rotate(_ frame: Frame, clockwise degrees: Int) throws(FFmpegError) -> Frame {
         let turns = ((degrees / 90) % 4 + 4) % 4
         let (w, h) = (frame.width, frame.height)
-        let out = Frame.picture(width: turns == 2 ? w : h, height: turns == 2 ? h : w, format: AV_PIX_FMT_YUV420P)
+        let out = try Frame.picture(width: turns == 2 ? w : h, height: turns == 2 ? h : w, format: AV_PIX_FMT_YUV420P)
         for plane in 0..<3 {
             let (pw, ph) = PlaneMath.planeSize(frame, plane)
             let src = frame.planes[plane]!, dst = out.planes[plane]!

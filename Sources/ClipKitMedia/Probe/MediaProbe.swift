@@ -258,10 +258,13 @@ public enum MediaProbe {
     }
 
     /// The video stream probe reports on. MP4 headers carry everything probe reports; other containers
-    /// (and an MP4 stream without a size) may need a look at the packets first.
+    /// (and an MP4 stream without a size) may need a look at the packets first, and so does a fragmented
+    /// MP4, whose mvhd has no duration: avformat_find_stream_info derives the container's from the
+    /// fragments' streams, as ffprobe reports it.
     private static func findVideo(_ input: InputFile) -> Int? {
         let index = input.bestStream(AVMEDIA_TYPE_VIDEO)
-        if !isMOV(input) || index.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true {
+        if !isMOV(input) || index.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true
+            || input.context.pointee.duration <= 0 {
             try? input.findStreamInfo()
             return input.bestStream(AVMEDIA_TYPE_VIDEO)
         }
