@@ -24,7 +24,7 @@ public struct MatrixMatch: Sendable, Codable, Hashable {
     public static func measure(clip: String, sent: RGBImage) throws -> MatrixMatch {
         let as601 = try FrameExtractor.extract(.first, from: clip, matrix: .bt601)
         let as709 = try FrameExtractor.extract(.first, from: clip, matrix: .bt709)
-        let target = sent.covering(width: as709.width, height: as709.height)
+        let target = try sent.covering(width: as709.width, height: as709.height)
         let deltaE601 = as601.meanDeltaE(against: target), deltaE709 = as709.meanDeltaE(against: target)
         let evidence = try MediaProbe.color(clip) ?? VideoColor(evidence: ColorEvidence())
         return MatrixMatch(matrix: deltaE709 < deltaE601 ? .bt709 : .bt601, deltaE601: deltaE601, deltaE709: deltaE709,
