@@ -29,6 +29,8 @@ struct ChainSummary: Encodable {
         var clip: String?
         var tasks: [String]
         var attempts: Int
+        /// The YUV matrix the clip was read with (measured against the image sent, or its evidence).
+        var matrix: ColorMatrix?
     }
 
     init(_ report: ChainReport) {
@@ -37,7 +39,7 @@ struct ChainSummary: Encodable {
         duration = report.concat.duration
         segments = report.segments.map {
             Segment(index: $0.plan.index + 1, mode: $0.plan.mode.rawValue, model: $0.plan.model, clip: $0.clip,
-                    tasks: $0.attempts.map(\.taskID), attempts: $0.attempts.count)
+                    tasks: $0.attempts.map(\.taskID), attempts: $0.attempts.count, matrix: $0.matrix)
         }
         estimatedSpend = report.estimatedSpend
         billed = report.audit.totals

@@ -12,11 +12,17 @@ struct FrameCommand: AsyncParsableCommand {
             when audio outlasts the video. Only the last group of pictures is decoded. The image is
             upright (the display rotation is applied) unless --no-autorotate is given.
 
+            Colour: a stream that tags its matrix is converted with it. An untagged one is converted
+            with BT.601, the matrix ffmpeg, imageio and PyAV write and read untagged video with (the
+            writer's SEI or encoder tag is reported as the evidence); --matrix overrides. The matrix used
+            is printed on stderr.
+
             Examples:
               clipkit frame clip.mp4 -o last.png
               clipkit frame clip.mp4 --first -o first.jpg
               clipkit frame clip.mp4 --index 74 -o mid.png --force
               clipkit frame clip.mp4 --time 2.5 -o at-2.5s.png
+              clipkit frame clip.mp4 --matrix bt709 -o last.png
 
             Exit codes: 0 written; 2 bad arguments, output exists without --force, or no such frame;
             3 the clip could not be read; 4 the image could not be written (nothing is left behind).
@@ -44,6 +50,9 @@ struct FrameCommand: AsyncParsableCommand {
     @Flag(help: "Keep the stored orientation instead of applying the display rotation.")
     var noAutorotate = false
 
+    @Option(help: "YUV to RGB matrix: auto (the stream's tag, else BT.601 as its writer used), bt601 or bt709.")
+    var matrix: MatrixChoice = .auto
+
     enum Which: String, EnumerableFlag {
         case last, first
     }
@@ -56,14 +65,17 @@ struct FrameCommand: AsyncParsableCommand {
 
     func run() async throws {
         let position: FramePosition = index.map { .index($0) } ?? time.map { .time($0) } ?? (which == .first ? .first : .last)
-        let image: RGBImage
+        let extracted: ExtractedFrame
         do {
-            image = try FrameExtractor.extract(position, from: file, autorotate: !noAutorotate)
+            extracted = try FrameExtractor.extractFrame(position, from: file, autorotate: !noAutorotate, matrix: matrix)
         } catch let problem as MediaProblem {
             // Probe's form: the message names the file, the code follows.
             throw CLIFailure(.inputUnreadable, "\(problem.message) [\(problem.code.rawValue)]")
         }
+        let image = extracted.image
         try image.write(to: output, overwrite: force)
-        Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height)) to \(output)")
+        Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height), matrix \(extracted.color.summary)) to \(output)")
     }
 }
+
+extension MatrixChoice: ExpressibleByArgument {}

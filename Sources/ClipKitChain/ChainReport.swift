@@ -21,6 +21,10 @@ public struct ChainReport: Sendable, Codable, Hashable {
         public var plan: SegmentPlan
         public var attempts: [ChainState.Attempt]
         public var clip: String?
+        /// The first frame against the image sent, read with BT.601 and BT.709.
+        public var colorMatch: MatrixMatch?
+        /// The matrix the clip was read with (last frame and join).
+        public var matrix: ColorMatrix?
     }
 
     public var output: String
@@ -28,6 +32,9 @@ public struct ChainReport: Sendable, Codable, Hashable {
     /// What the price book says was committed (every task not failed at the provider), per currency.
     public var estimatedSpend: [Money]
     public var concat: ConcatReport
+    /// Per model, the matrix its clips were measured to need (models measured indecisively or not at
+    /// all are read by their evidence and are not listed).
+    public var colorMatrices: [String: ColorMatrix]
     public var audit: AuditSummary
     public var findings: [Finding]
     public var contactSheet: String

@@ -12,12 +12,14 @@ public actor ChainRunner {
     public let options: ChainOptions
     private var state: ChainState
     private let statePath: String
+    private let plans: [SegmentPlan]
 
     /// - Throws: `ChainError` if the work directory holds a different chain; `OutputFileError` if the
     ///   output cannot be written (checked first, before anything is submitted or created).
     public init(storyboard: Storyboard, options: ChainOptions) throws {
         self.storyboard = storyboard
         self.options = options
+        plans = Self.plan(storyboard: storyboard, options: options)
         // Whether it may replace an existing output is decided at the join; here only whether it can be written.
         try OutputFile(options.output, overwrite: true).checkWritable()
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
@@ -53,7 +55,6 @@ public actor ChainRunner {
     /// - Throws: `ChainError` (budget, a segment that kept failing), `ProviderError` for a failure that
     ///   a later run can resume from, `ConcatError`.
     public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
-        let plans = Self.plan(storyboard: storyboard, options: options)
         let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
                                                    media: options.media, baseURL: options.baseURL)
         let runner = TaskRunner(provider: provider, transport: options.transport, options: options.runner)
@@ -70,6 +71,7 @@ public actor ChainRunner {
                             events: @escaping @Sendable (ChainEvent) async -> Void) async throws {
         let i = plan.index
         if let clip = state.segments[i].clip, MediaProbe.probe(clip).error == nil {
+            if state.segments[i].colorMatch == nil { try measureColor(i, clip: clip) }
             try saveLastFrame(of: i, clip: clip)
             await events(.reused(index: i, clip: clip))
             return
@@ -115,6 +117,7 @@ public actor ChainRunner {
             }
             try settleLastAttempt(i, outcome: .accepted, reason: nil)
             state.segments[i].clip = result.clipPath
+            try measureColor(i, clip: result.clipPath)
             try saveLastFrame(of: i, clip: result.clipPath)
             await events(.accepted(index: i, clip: result.clipPath))
             return
@@ -176,9 +179,37 @@ public actor ChainRunner {
     private func saveLastFrame(of i: Int, clip: String) throws {
         let path = options.workDirectory + String(format: "/segment-%02d-last.png", i + 1)
         if state.segments[i].lastFrame == path, FileManager.default.fileExists(atPath: path) { return }
-        try FrameExtractor.extract(.last, from: clip).write(to: path, overwrite: true)
+        let last = try FrameExtractor.extractFrame(.last, from: clip, matrix: matrix(for: plans[i].model))
+        try last.image.write(to: path, overwrite: true)
         state.segments[i].lastFrame = path
+        state.segments[i].matrix = last.color.matrix
         try state.save(statePath)
+    }
+
+    // MARK: - Colour
+
+    /// Closes the colour loop on an arrived clip: which matrix brings its first frame closest to the
+    /// image it was generated from (none for t2v or a remote first image).
+    private func measureColor(_ i: Int, clip: String) throws {
+        let sent = i == 0 ? storyboard.firstImage.flatMap { $0.contains("://") ? nil : $0 } : state.segments[i - 1].lastFrame
+        guard let sent else { return }
+        state.segments[i].colorMatch = try MatrixMatch.measure(clip: clip, sent: try RGBImage.load(sent))
+        try state.save(statePath)
+    }
+
+    /// The matrix a model's clips are read with from its first decisive measurement on; before one,
+    /// each clip's own evidence.
+    private func matrix(for model: String) -> MatrixChoice {
+        matrices[model].map { $0 == .bt709 ? .bt709 : .bt601 } ?? .auto
+    }
+
+    /// Each measured model's matrix: its earliest segment whose measurement is decisive.
+    private var matrices: [String: ColorMatrix] {
+        var found: [String: ColorMatrix] = [:]
+        for (segment, plan) in zip(state.segments, plans) where found[plan.model] == nil {
+            if let match = segment.colorMatch, match.isDecisive { found[plan.model] = match.matrix }
+        }
+        return found
     }
 
     // MARK: - Requests
@@ -217,7 +248,12 @@ public actor ChainRunner {
         await events(.joining(clips: clips.count))
         // The output is ours to replace if an earlier run of this chain wrote it.
         let overwrite = options.overwrite || state.output == options.output
-        let result = try Concatenator.concat(clips, to: options.output, options: options.concat, overwrite: overwrite) { progress in
+        // Clips of a measured model are read with its matrix, as their last frames were.
+        var concat = options.concat
+        for (segment, plan) in zip(state.segments, plans) where matrix(for: plan.model) != .auto {
+            if let clip = segment.clip { concat.matrices[clip] = matrix(for: plan.model) }
+        }
+        let result = try Concatenator.concat(clips, to: options.output, options: concat, overwrite: overwrite) { progress in
             Task { await events(.concat(progress)) }
         }
         state.output = options.output
@@ -237,8 +273,12 @@ public actor ChainRunner {
         let reportFile = options.workDirectory + "/chain-report.json"
         let report = ChainReport(
             output: options.output,
-            segments: plans.map { .init(plan: $0, attempts: state.segments[$0.index].attempts, clip: state.segments[$0.index].clip) },
+            segments: plans.map {
+                let segment = state.segments[$0.index]
+                return .init(plan: $0, attempts: segment.attempts, clip: segment.clip, colorMatch: segment.colorMatch, matrix: segment.matrix)
+            },
             estimatedSpend: state.committed.values.sorted { $0.currency < $1.currency }, concat: result.report,
+            colorMatrices: matrices,
             audit: auditReport.summary, findings: auditReport.findings, contactSheet: sheet, reportFile: reportFile)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,5 +1,6 @@
 import ClipKitAudit
 import ClipKitCore
+import ClipKitMedia
 import Foundation
 
 /// Everything a chain has done, saved in the work directory (`chain.json`) after every step that
@@ -31,6 +32,10 @@ public struct ChainState: Sendable, Codable, Hashable {
         public var clip: String?
         /// Its exact last frame, the next segment's first frame.
         public var lastFrame: String?
+        /// Which matrix brings the clip's first frame closest to the image it was generated from.
+        public var colorMatch: MatrixMatch?
+        /// The matrix its last frame (and its pictures in the join) were read with.
+        public var matrix: ColorMatrix?
     }
 
     public var version = 1

@@ -77,13 +77,15 @@ public struct VideoInfo: Sendable, Hashable, Codable {
     /// Seconds from the first displayed frame to the end of the last one.
     public var duration: Double?
     public var bitRate: Int?
+    /// How its YUV maps to RGB: the file's tags, or the matrix ClipKit uses when it has none.
+    public var color: VideoColor?
     /// Set by a deep probe (every frame decoded).
     public var decodedFrames: Int?
     public var decodeErrors: Int?
 
     public init(codec: String, profile: String? = nil, width: Int, height: Int, displayWidth: Int? = nil,
                 displayHeight: Int? = nil, rotation: Int = 0, pixelFormat: String? = nil, frameRate: Rational? = nil,
-                frameCount: Int? = nil, duration: Double? = nil, bitRate: Int? = nil,
+                frameCount: Int? = nil, duration: Double? = nil, bitRate: Int? = nil, color: VideoColor? = nil,
                 decodedFrames: Int? = nil, decodeErrors: Int? = nil) {
         self.codec = codec
         self.profile = profile
@@ -97,13 +99,14 @@ public struct VideoInfo: Sendable, Hashable, Codable {
         self.frameCount = frameCount
         self.duration = duration
         self.bitRate = bitRate
+        self.color = color
         self.decodedFrames = decodedFrames
         self.decodeErrors = decodeErrors
     }
 
     enum CodingKeys: String, CodingKey {
         case codec, profile, width, height, displayWidth, displayHeight, rotation, pixelFormat, frameRate,
-             frameCount, duration, bitRate, decodedFrames, decodeErrors
+             frameCount, duration, bitRate, color, decodedFrames, decodeErrors
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -120,6 +123,7 @@ public struct VideoInfo: Sendable, Hashable, Codable {
         try c.encode(frameCount, forKey: .frameCount)
         try c.encode(duration, forKey: .duration)
         try c.encode(bitRate, forKey: .bitRate)
+        try c.encode(color, forKey: .color)
         // Only a deep probe knows these; keep the default contract unchanged otherwise.
         try c.encodeIfPresent(decodedFrames, forKey: .decodedFrames)
         try c.encodeIfPresent(decodeErrors, forKey: .decodeErrors)

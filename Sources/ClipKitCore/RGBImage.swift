@@ -16,6 +16,22 @@ public struct RGBImage: Sendable, Hashable {
         self.pixels = pixels
     }
 
+    /// The rectangle at (x, y) of width × height, which must lie inside the picture.
+    public func cropped(x: Int, y: Int, width newWidth: Int, height newHeight: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && x + newWidth <= width && y + newHeight <= height, "crop must lie inside the picture")
+        if x == 0, y == 0, newWidth == width, newHeight == height { return self }
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<newHeight {
+                    let from = ((y + row) * width + x) * 3
+                    (dst.baseAddress! + row * newWidth * 3).update(from: src.baseAddress! + from, count: newWidth * 3)
+                }
+            }
+        }
+        return RGBImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
     /// The picture turned clockwise by 0, 90, 180 or 270 degrees.
     public func rotated(clockwise degrees: Int) -> RGBImage {
         let turns = ((degrees / 90) % 4 + 4) % 4

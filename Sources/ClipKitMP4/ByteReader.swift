@@ -46,7 +46,10 @@ struct ByteReader {
 
     mutating func i32() throws(NotModelled) -> Int32 { Int32(bitPattern: try u32()) }
 
-    mutating func fourCC() throws(NotModelled) -> String { String(decoding: try bytes(4), as: UTF8.self) }
+    /// A box type, one character per byte (ISO 8859-1), so that "©too" (0xA9 't' 'o' 'o') reads as written.
+    mutating func fourCC() throws(NotModelled) -> String {
+        String(String.UnicodeScalarView(try bytes(4).map { Unicode.Scalar($0) }))
+    }
 
     /// A full box's version byte (the 24 flag bits are skipped).
     mutating func version() throws(NotModelled) -> UInt8 {

@@ -42,7 +42,7 @@ public enum MP4Probe {
         // AVFormatContext.duration: av_rescale of the mvhd duration to microseconds.
         let microseconds = try TrackTiming.rescale(movie.duration, by: 1_000_000, over: UInt64(movie.timescale))
         info.duration = Double(microseconds) / Double(1_000_000)
-        info.video = try videoInfo(movie.tracks[videoIndex], timings[videoIndex])
+        info.video = try videoInfo(movie.tracks[videoIndex], timings[videoIndex], file: file, encoderTag: movie.encoderTag)
         if let audioIndex = movie.tracks.firstIndex(where: { $0.kind == .audio }) {
             info.audio = try audioInfo(movie.tracks[audioIndex], timings[audioIndex])
         }
@@ -71,12 +71,15 @@ public enum MP4Probe {
         return try file.read(at: moov.payloadOffset, count: moov.payloadSize)[...]
     }
 
-    private static func videoInfo(_ track: TrackBox, _ timing: TrackTiming) throws(NotModelled) -> VideoInfo {
+    private static func videoInfo(_ track: TrackBox, _ timing: TrackTiming, file: some ByteSource, encoderTag: String?) throws(NotModelled) -> VideoInfo {
         guard case .video(let entry) = track.sampleEntry else { throw NotModelled("video track without a video entry") }
         guard let profile = CodecProfile.name(codec: entry.codec, profile: entry.parameterSets.profile) else {
             throw NotModelled("profile \(entry.parameterSets.profile) not in the table")
         }
-        guard let pixelFormat = entry.parameterSets.pixelFormatName(fullRange: false) else { throw NotModelled("pixel format") }
+        let sei = try firstSampleSEI(entry, timing, file: file)
+        let color = VideoColor(evidence: StreamColor.evidence(parameterSets: entry.parameterSets, container: entry.containerColor,
+                                                              encoderTag: encoderTag, seiTexts: sei))
+        guard let pixelFormat = entry.parameterSets.pixelFormatName(fullRange: color.range == .pc) else { throw NotModelled("pixel format") }
         let rotation = try clockwiseRotation(track.matrix)
         let turned = rotation % 180 != 0
 
@@ -92,7 +95,21 @@ public enum MP4Probe {
             codec: entry.codec, profile: profile, width: entry.width, height: entry.height,
             displayWidth: turned ? entry.height : entry.width, displayHeight: turned ? entry.width : entry.height,
             rotation: rotation, pixelFormat: pixelFormat, frameRate: frameRate, frameCount: timing.displayedSamples,
-            duration: timing.duration > 0 ? seconds : nil, bitRate: bitRate > 0 ? bitRate : nil)
+            duration: timing.duration > 0 ? seconds : nil, bitRate: bitRate > 0 ? bitRate : nil, color: color)
+    }
+
+    /// The writer's SEI texts from the first sample: its start is read, and all of it only when the units
+    /// before its first slice run past that start (the FFmpeg path reads the whole packet; both agree).
+    private static func firstSampleSEI(_ entry: SampleEntry.VideoEntry, _ timing: TrackTiming, file: some ByteSource) throws(NotModelled) -> [String] {
+        let (offset, size) = timing.firstSample
+        let start = try file.read(at: offset, count: min(size, 16 << 10))
+        if let texts = StreamColor.seiTexts(codec: entry.codec, parameterSets: entry.parameterSets, firstAccessUnit: start) {
+            return texts
+        }
+        guard size > start.count else { return [] }
+        guard size <= 16 << 20 else { throw NotModelled("first sample too large to look for its SEI") }
+        let whole = try file.read(at: offset, count: size)
+        return StreamColor.seiTexts(codec: entry.codec, parameterSets: entry.parameterSets, firstAccessUnit: whole) ?? []
     }
 
     private static func audioInfo(_ track: TrackBox, _ timing: TrackTiming) throws(NotModelled) -> AudioInfo {

@@ -6,6 +6,8 @@ struct MovieBox {
     var timescale: UInt32
     var duration: UInt64
     var tracks: [TrackBox]
+    /// The writing application FFmpeg reports as the `encoder` tag (©too, ©swr or ©enc in moov/udta).
+    var encoderTag: String?
 
     /// - Parameter fileSize: the whole file's, which bounds how many samples the index can claim.
     init(_ payload: ArraySlice<UInt8>, fileSize: Int64) throws(NotModelled) {
@@ -33,6 +35,58 @@ struct MovieBox {
             }
         }
         tracks = try boxes.filter { $0.type == "trak" }.map { box throws(NotModelled) in try TrackBox(box.payload, fileSize: fileSize) }
+        encoderTag = try Self.encoderTag(boxes)
+    }
+
+    /// The four-character codes FFmpeg's mov demuxer reads into the `encoder` tag.
+    static let encoderAtoms: Set<String> = ["©too", "©swr", "©enc"]
+
+    /// The encoder tag in the two shapes writers use: an iTunes-style list (udta/meta/ilst/©too/data,
+    /// what FFmpeg's mp4 muxer writes) or a QuickTime string (udta/©swr: length, language, text). Any
+    /// other place or shape, or more than one, is left to FFmpeg; so is text that is not plain ASCII
+    /// (FFmpeg may read it as Mac Roman).
+    private static func encoderTag(_ moov: [Box]) throws(NotModelled) -> String? {
+        let holders = moov.filter { $0.type == "udta" || $0.type == "meta" }
+        let mentions = holders.reduce(0) { $0 + encoderMentions(in: $1.payload) }
+        guard mentions > 0 else { return nil }
+        guard mentions == 1, holders.count == 1, holders[0].type == "udta" else { throw NotModelled("encoder tag in an unusual place") }
+        let udta = try Box.children(of: holders[0].payload)
+        var text: ArraySlice<UInt8>
+        if let item = udta.first(where: { encoderAtoms.contains($0.type) }) {
+            var string = ByteReader(item.payload)
+            let length = Int(try string.u16())
+            try string.skip(2)  // language
+            text = try string.bytes(length)
+        } else {
+            let meta = try udta.required("meta")
+            var header = ByteReader(meta.payload)
+            guard try header.version() == 0 else { throw NotModelled("unusual meta box") }
+            let list = try Box.children(of: try header.bytes(header.remaining)).required("ilst")
+            guard let item = try Box.children(of: list.payload).first(where: { encoderAtoms.contains($0.type) }),
+                  let data = try Box.children(of: item.payload).first, data.type == "data"
+            else { throw NotModelled("unusual encoder tag") }
+            var fields = ByteReader(data.payload)
+            guard try fields.u32() == 1 else { throw NotModelled("encoder tag that is not UTF-8 text") }  // well-known type 1
+            try fields.skip(4)  // locale
+            text = try fields.bytes(fields.remaining)
+        }
+        guard !text.isEmpty, text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else { throw NotModelled("encoder tag that is not plain ASCII") }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// How often an encoder atom's type appears in the bytes (a byte search: a false hit only costs a fallback).
+    static func encoderMentions(in bytes: ArraySlice<UInt8>) -> Int {
+        encoderAtoms.reduce(0) { $0 + count(of: $1.unicodeScalars.map { UInt8($0.value) }, in: bytes) }
+    }
+
+    private static func count(of needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Int {
+        guard bytes.count >= needle.count else { return 0 }
+        var found = 0, i = bytes.startIndex
+        while i + needle.count <= bytes.endIndex {
+            if bytes[i..<(i + needle.count)].elementsEqual(needle) { found += 1 }
+            i += 1
+        }
+        return found
     }
 
     private static func contains(_ bytes: ArraySlice<UInt8>, _ tag: String) -> Bool {
@@ -76,6 +130,10 @@ struct TrackBox {
         // tref links tracks (chapters, timecode, hints): FFmpeg then treats this track differently.
         let boxes = try Box.children(of: payload).onlyContaining(["tkhd", "mdia", "edts", "udta", "meta", "free", "skip"], in: "trak")
 
+        // Where FFmpeg files a track's own encoder tag is not modelled.
+        guard !boxes.contains(where: { ($0.type == "udta" || $0.type == "meta") && MovieBox.encoderMentions(in: $0.payload) > 0 }) else {
+            throw NotModelled("encoder tag on a track")
+        }
         var tkhd = ByteReader(try boxes.required("tkhd").payload)
         let tkhdVersion = try tkhd.version()
         guard tkhdVersion <= 1 else { throw NotModelled("unusual tkhd") }

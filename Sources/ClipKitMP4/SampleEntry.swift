@@ -1,3 +1,5 @@
+import ClipKitCore
+
 /// The single sample description (stsd entry) of a track, for the codecs the fast path reports:
 /// H.264 and HEVC video, AAC-LC audio.
 enum SampleEntry {
@@ -11,6 +13,8 @@ enum SampleEntry {
         var width: Int
         var height: Int
         var parameterSets: ParameterSets
+        /// What a `colr` box says (nclx/nclc), as FFmpeg's mov demuxer reads it into codecpar.
+        var containerColor: ColorTags
     }
 
     struct AudioEntry {
@@ -60,19 +64,30 @@ enum SampleEntry {
             let h = try ratio.u32(), v = try ratio.u32()
             guard h == v else { throw NotModelled("non-square pixels") }
         }
-        // A full-range nclx makes FFmpeg report the yuvj formats; left to it.
-        for colr in boxes where colr.type == "colr" {
-            var colour = ByteReader(colr.payload)
-            if try colour.fourCC() == "nclx" {
-                try colour.skip(6)
-                guard try colour.u8() & 0x80 == 0 else { throw NotModelled("full-range video") }
-            }
-        }
+        let containerColor = try colourDescription(boxes)
         let configuration = codec == "h264" ? "avcC" : "hvcC"
         guard let record = try boxes.single(configuration) else { throw NotModelled("no '\(configuration)'") }
         let sets = codec == "h264" ? ParameterSets.h264(Array(record.payload)) : ParameterSets.hevc(Array(record.payload))
         guard let sets else { throw NotModelled("unreadable parameter sets") }
-        return VideoEntry(codec: codec, width: width, height: height, parameterSets: sets)
+        return VideoEntry(codec: codec, width: width, height: height, parameterSets: sets, containerColor: containerColor)
+    }
+
+    /// The code points of an nclx or nclc `colr` box (mov_read_colr): primaries, transfer and matrix as
+    /// 16-bit numbers, then for nclx the full-range flag. ICC profiles (prof) carry nothing probe reports.
+    private static func colourDescription(_ boxes: [Box]) throws(NotModelled) -> ColorTags {
+        var described: [ColorTags] = []
+        for colr in boxes where colr.type == "colr" {
+            var colour = ByteReader(colr.payload)
+            let kind = try colour.fourCC()
+            guard kind == "nclx" || kind == "nclc" else { continue }
+            var tags = ColorTags(primaries: Int(try colour.u16()), transfer: Int(try colour.u16()))
+            tags.matrix = Int(try colour.u16())
+            if kind == "nclx" { tags.fullRange = try colour.u8() & 0x80 != 0 }
+            described.append(tags)
+        }
+        // With several, FFmpeg keeps the last one read; not a case worth modelling.
+        guard described.count <= 1 else { throw NotModelled("several colour descriptions") }
+        return described.first ?? ColorTags()
     }
 
     private static func audio(_ format: String, _ fields: inout ByteReader) throws(NotModelled) -> AudioEntry {
@@ -116,8 +131,8 @@ enum AudioSpecificConfig {
     /// Any other layout (SBR/PS signalling, escapes, program config elements) is FFmpeg's to read.
     static func parse(_ config: [UInt8]) throws(NotModelled) -> SampleEntry.AudioEntry {
         var bits = BitReader(config)
-        guard let objectType = bits.read(5), let rateIndex = bits.read(4), let channelConfig = bits.read(4),
-              let gaSpecific = bits.read(3)
+        func read(_ count: Int) -> Int? { try? bits.bits(count) }
+        guard let objectType = read(5), let rateIndex = read(4), let channelConfig = read(4), let gaSpecific = read(3)
         else { throw NotModelled("short AudioSpecificConfig") }
         guard objectType == 2 else { throw NotModelled("AAC object type \(objectType)") }
         guard rateIndex < sampleRates.count else { throw NotModelled("explicit AAC sample rate") }
@@ -128,7 +143,7 @@ enum AudioSpecificConfig {
             break
         case 5:
             // sync extension 0x2b7, extension object type 5 (SBR), sbrPresentFlag 0, then padding.
-            guard bits.read(11) == 0x2b7, bits.read(5) == 5, bits.read(1) == 0, bits.read(7) == 0 else {
+            guard read(11) == 0x2b7, read(5) == 5, read(1) == 0, read(7) == 0 else {
                 throw NotModelled("unusual AudioSpecificConfig extension")
             }
         default:

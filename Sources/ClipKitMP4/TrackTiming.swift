@@ -14,6 +14,9 @@ struct TrackTiming {
     var sampleDurationTotal: Int64
     /// How far into the file the track's samples reach.
     var endOfData: Int64
+    /// Where the first packet FFmpeg reads starts, and its size: the first sample, or with an edit the
+    /// key frame mov_fix_index starts the index from.
+    var firstSample: (offset: Int64, size: Int)
 
     /// One index entry: decode timestamp, composition offset, key frame flag.
     private struct Entry {
@@ -30,6 +33,8 @@ struct TrackTiming {
         var dts: Int64 = 0
         var current = 0, sttsIndex = 0, sttsSample: UInt32 = 0, stscIndex = 0, stssIndex = 0
         endOfData = 0
+        var offsets: [Int64] = []
+        offsets.reserveCapacity(table.sampleCount)
         // The sample-to-chunk walk of mov_build_index, key frames from stss (1-based numbers).
         for (chunk, chunkOffset) in table.chunkOffsets.enumerated() {
             if stscIndex + 1 < table.sampleToChunk.count, chunk + 1 == Int(table.sampleToChunk[stscIndex + 1].firstChunk) {
@@ -44,6 +49,7 @@ struct TrackTiming {
                     if isKeyframe, stssIndex + 1 < sync.count { stssIndex += 1 }
                 }
                 let size = table.sampleSizes[current]
+                offsets.append(offset)
                 let pts = dts + (table.compositionOffsets?[current] ?? 0)
                 entries.append(Entry(dts: dts, pts: pts, isKeyframe: isKeyframe))
                 offset += Int64(size)
@@ -72,6 +78,7 @@ struct TrackTiming {
 
         displayedSamples = entries.count
         displayedBytes = Int64(streamSize)
+        var first = 0
         if let edits = track.edits {
             // Only one edit that starts inside the media at normal speed is modelled: that is what a
             // trimmed stream copy or an encoder's priming delay writes.
@@ -84,7 +91,8 @@ struct TrackTiming {
                 throw NotModelled("edit list reaches past the end of time")
             }
             if track.kind == .video {
-                let shown = Self.shownByEdit(entries, mediaTime: edit.mediaTime, duration: editDuration,
+                first = Self.startIndex(entries, searching: edit.mediaTime, hasCompositionOffsets: table.compositionOffsets != nil)
+                let shown = Self.shownByEdit(entries, from: first, mediaTime: edit.mediaTime, duration: editDuration,
                                              hasCompositionOffsets: table.compositionOffsets != nil)
                 displayedSamples = shown.count
                 displayedBytes = shown.reduce(0) { $0 + Int64(table.sampleSizes[$1]) }
@@ -92,17 +100,18 @@ struct TrackTiming {
             duration = min(duration, editDuration)
         }
         self.duration = duration
+        firstSample = (offsets[first], Int(table.sampleSizes[first]))
     }
 
     /// The samples mov_fix_index keeps without AVINDEX_DISCARD_FRAME for one edit: it starts from the
     /// last key frame whose presentation time is at or before the edit's start, marks every sample
     /// presented outside [start, start + duration) as discarded, and stops at the first key frame
     /// reaching the edit's end (with composition offsets, the second, for trailing B-frames).
-    private static func shownByEdit(_ entries: [Entry], mediaTime: Int64, duration: Int64, hasCompositionOffsets: Bool) -> [Int] {
+    private static func shownByEdit(_ entries: [Entry], from start: Int, mediaTime: Int64, duration: Int64, hasCompositionOffsets: Bool) -> [Int] {
         let end = mediaTime + duration
         var shown: [Int] = []
         var foundKeyframeAfterEdit = false
-        for index in startIndex(entries, searching: mediaTime, hasCompositionOffsets: hasCompositionOffsets)..<entries.count {
+        for index in start..<entries.count {
             let entry = entries[index]
             let frameDuration = index + 1 < entries.count ? entries[index + 1].dts - entry.dts : duration
             if entry.pts >= mediaTime, entry.pts < end { shown.append(index) }

@@ -16,6 +16,18 @@ struct ClipSpec: Sendable {
     /// t2v: the scene is drawn from a hash of the prompt.
     var prompt: String
     var seed: UInt64
+    /// How the clip's colour is written.
+    var color: ClipColor
+}
+
+/// How the sandbox writes a clip's colour: like a service that tags BT.709, or like a pipeline that
+/// writes through ffmpeg/imageio (untagged, converted with BT.601). `bt709-untagged` converts with
+/// BT.709 and tags nothing, so the evidence (x264, Lavf) points the wrong way: only measuring the
+/// first frame against the sent image finds it out.
+public enum ClipColor: String, Sendable, Hashable, Codable, CaseIterable {
+    case bt709Tagged = "bt709-tagged"
+    case bt601Untagged = "bt601-untagged"
+    case bt709Untagged = "bt709-untagged"
 }
 
 /// Renders provider-like clips: the first frame is the input image (or a scene drawn from the
@@ -33,15 +45,16 @@ enum ClipMaker {
     static func render(_ spec: ClipSpec, to path: String) throws {
         let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
         let base: RGBImage = if let first = spec.first {
-            try cover(first, width: canvasWidth, height: canvasHeight)
+            try first.covering(width: canvasWidth, height: canvasHeight)
         } else {
             scene(prompt: spec.prompt, seed: spec.seed, width: canvasWidth, height: canvasHeight)
         }
-        let last = try spec.last.map { try cover($0, width: spec.width, height: spec.height) }
+        let last = try spec.last.map { try $0.covering(width: spec.width, height: spec.height) }
         // The first frame is the input itself at the clip's size, not a resampled canvas: what models do.
-        let opening = try spec.first.map { try cover($0, width: spec.width, height: spec.height) }
+        let opening = try spec.first.map { try $0.covering(width: spec.width, height: spec.height) }
         let settings = VideoSettings(width: spec.width, height: spec.height, frameRate: Rational(spec.fps, 1), crf: 20,
-                                     audio: spec.audio ? AudioSettings() : nil)
+                                     audio: spec.audio ? AudioSettings() : nil, matrix: spec.color == .bt601Untagged ? .bt601 : .bt709,
+                                     tagsColor: spec.color == .bt709Tagged)
         let writer = try VideoWriter(path: path, settings: settings, overwrite: true)
         var drifted = base
         let (panX, panY) = pan(seed: spec.seed)
@@ -63,29 +76,6 @@ enum ClipMaker {
         try writer.finish()
     }
 
-    /// The picture cropped to the target aspect (centred) and scaled to width × height.
-    static func cover(_ image: RGBImage, width: Int, height: Int) throws -> RGBImage {
-        let target = Double(width) / Double(height), source = Double(image.width) / Double(image.height)
-        var cropW = image.width, cropH = image.height
-        if source > target { cropW = max(2, Int(Double(image.height) * target)) } else { cropH = max(2, Int(Double(image.width) / target)) }
-        let cropped = crop(image, x: (image.width - cropW) / 2, y: (image.height - cropH) / 2, width: cropW, height: cropH)
-        return try cropped.resized(width: width, height: height)
-    }
-
-    static func crop(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
-        if x == 0, y == 0, width == image.width, height == image.height { return image }
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        image.pixels.withUnsafeBufferPointer { src in
-            pixels.withUnsafeMutableBufferPointer { dst in
-                for row in 0..<height {
-                    let from = ((y + row) * image.width + x) * 3
-                    (dst.baseAddress! + row * width * 3).update(from: src.baseAddress! + from, count: width * 3)
-                }
-            }
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
     /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), then the picture
     /// growing by `zoom` with the clip's frame cut from it, drifting by the pan. Scaling the whole canvas
     /// to a size that changes by about a pixel a frame keeps the motion smooth (no whole-pixel crop steps).
@@ -95,7 +85,7 @@ enum ClipMaker {
         let scaled = try canvas.resized(width: w, height: h)
         let slackX = w - width, slackY = h - height
         let x = Int((Double(slackX) * (0.5 + 0.5 * panX)).rounded()), y = Int((Double(slackY) * (0.5 + 0.5 * panY)).rounded())
-        return crop(scaled, x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: width, height: height)
+        return scaled.cropped(x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: width, height: height)
     }
 
     /// The generation's colour drift at `amount` (0…1) of the way through.

@@ -42,11 +42,14 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
     public var wrongTierRate: Double
     /// Tasks older than this answer as unknown (DashScope UNKNOWN, ModelVerse Expired, WaveSpeed 404).
     public var expireTasksAfterMs: Int?
+    /// Write every clip's colour this way instead of the model's own (nil: hosted models BT.709
+    /// tagged, the open A14B model untagged BT.601).
+    public var clipColor: ClipColor?
 
     public init(seed: UInt64 = 1, latencyMs: Int = 0, queueMs: Int = 1500, runMs: Int = 3000, rate429: Double = 0,
                 rate500: Double = 0, retryAfterSeconds: Int = 1, lostSubmitRate: Double = 0, failRate: Double = 0,
                 blockedRate: Double = 0, expiredURLRate: Double = 0, cutAfterBytes: Int? = nil, cutTimes: Int = 1,
-                shortClipRate: Double = 0, wrongTierRate: Double = 0, expireTasksAfterMs: Int? = nil) {
+                shortClipRate: Double = 0, wrongTierRate: Double = 0, expireTasksAfterMs: Int? = nil, clipColor: ClipColor? = nil) {
         self.seed = seed
         self.latencyMs = latencyMs
         self.queueMs = queueMs
@@ -63,6 +66,7 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         self.shortClipRate = shortClipRate
         self.wrongTierRate = wrongTierRate
         self.expireTasksAfterMs = expireTasksAfterMs
+        self.clipColor = clipColor
     }
 
     /// No faults and millisecond timings: what tests start from.
@@ -87,6 +91,7 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         shortClipRate = try c.decodeIfPresent(Double.self, forKey: .shortClipRate) ?? d.shortClipRate
         wrongTierRate = try c.decodeIfPresent(Double.self, forKey: .wrongTierRate) ?? d.wrongTierRate
         expireTasksAfterMs = try c.decodeIfPresent(Int.self, forKey: .expireTasksAfterMs)
+        clipColor = try c.decodeIfPresent(ClipColor.self, forKey: .clipColor)
     }
 
     /// Reads a faults file.

@@ -24,6 +24,8 @@ struct ModelProfile: Sendable {
     /// DashScope usage shape (0: video_duration+SR+video_ratio, 1: video_count+video_duration,
     /// 2: duration/input_video_duration/output_video_duration/SR/ratio/fps as floats).
     var usageVariant: Int
+    /// Hosted services tag BT.709; the open model's reference code writes through imageio (untagged BT.601).
+    var color: ClipColor = .bt709Tagged
 
     /// The hosted Wan 2.2 (DashScope and everyone reselling it): 30 fps, 5 s, 150 frames, silent.
     static func hosted22(_ input: Input, tiers: [Tier], usage: Int, fixedTier: Tier? = nil) -> ModelProfile {
@@ -40,7 +42,7 @@ struct ModelProfile: Sendable {
     /// The open A14B model as self-hosted: 16 fps, 4n+1 frames (81 for 5 s).
     static func open(_ input: Input, tiers: [Tier], durations: [Int] = [5], fixedTier: Tier? = nil) -> ModelProfile {
         ModelProfile(input: input, fps: 16, frames: { $0 * 16 + 1 }, audio: false, tiers: tiers, fixedTier: fixedTier,
-                     durations: durations, usageVariant: 1)
+                     durations: durations, usageVariant: 1, color: .bt601Untagged)
     }
 
     static func lookup(_ proto: SandboxProtocol, model: String) -> ModelProfile? {

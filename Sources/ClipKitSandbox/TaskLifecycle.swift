@@ -73,7 +73,7 @@ extension Handlers {
         let seed = UInt64(truncatingIfNeeded: plan.seed ?? Int(stableHash(plan.prompt) % 2_147_483_647))
         let spec = ClipSpec(width: renderSize.0, height: renderSize.1, fps: profile.fps, frames: frames,
                             audio: profile.audio && (plan.audio ?? true), first: plan.first, last: plan.last,
-                            prompt: plan.prompt, seed: seed)
+                            prompt: plan.prompt, seed: seed, color: faults.clipColor ?? profile.color)
         let task = SandboxTask(
             id: await state.newID(proto), proto: proto, model: plan.model, prompt: plan.prompt, input: plan.input,
             createdAt: Date(), outcome: outcome, spec: spec, tier: tier, billedSeconds: duration,

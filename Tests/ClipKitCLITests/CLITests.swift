@@ -102,8 +102,13 @@ struct ProbeCLITests {
         #expect(silent["container"] as? String == "mp4")
         let video = try #require(silent["video"] as? [String: Any])
         #expect(Set(video.keys) == ["codec", "profile", "width", "height", "displayWidth", "displayHeight", "rotation",
-                                    "pixelFormat", "frameRate", "frameCount", "duration", "bitRate"])
+                                    "pixelFormat", "frameRate", "frameCount", "duration", "bitRate", "color"])
         #expect(video["frameRate"] as? String == "30/1")
+        // The sample tags BT.709 in its VUI and in a colr box.
+        let color = try #require(video["color"] as? [String: Any])
+        #expect(Set(color.keys) == ["matrix", "range", "primaries", "transfer", "tagged", "basis", "writer"])
+        #expect(color["matrix"] as? String == "bt709" && color["range"] as? String == "tv" && color["tagged"] as? Bool == true)
+        #expect(color["primaries"] as? String == "bt709" && color["transfer"] as? String == "bt709" && color["basis"] as? String == "tag")
         #expect(video["frameCount"] as? Int == 150)
         #expect(video["duration"] as? Double == 5)
         let audio = try #require(withAudio["audio"] as? [String: Any])
@@ -149,6 +154,21 @@ struct FrameCLITests {
         #expect(try RGBImage.load(out) == reference.last, "the existing file is untouched")
         #expect(try clipkit("frame", clip, "--first", "-o", out, "--force").status == 0)
         #expect(try RGBImage.load(out) == reference.first)
+    }
+
+    @Test("says which matrix it used; --matrix overrides the evidence; a bad --matrix is a usage error")
+    func matrix() throws {
+        let clip = try Fixtures.shared.path(.untaggedHD)
+        let auto = Fixtures.shared.scratch("cli-auto.png"), forced = Fixtures.shared.scratch("cli-709.png")
+        let result = try clipkit("frame", clip, "-o", auto)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("matrix bt601 tv (untagged; written by x264 core "), "\(result.stderr)")
+        let override = try clipkit("frame", clip, "--matrix", "bt709", "-o", forced)
+        #expect(override.status == 0 && override.stderr.contains("matrix bt709 tv (chosen"), "\(override.stderr)")
+        let (bt601, bt709) = (try RGBImage.load(auto), try RGBImage.load(forced))
+        #expect(bt601 == (try Oracle.decodedFrames(clip)).last, "auto reads it as ffmpeg does")
+        #expect(bt601.psnr(against: bt709) < 45, "the two matrices give visibly different pictures")
+        #expect(try clipkit("frame", clip, "--matrix", "bt2020", "-o", Fixtures.shared.scratch("x.png")).status == 2)
     }
 
     @Test("exit codes: unreadable clip 3, no such frame 2, bad arguments 2")

@@ -13,9 +13,9 @@ import Testing
 typealias ChainHarness = SandboxSession
 
 extension SandboxSession {
-    func options(budget: Money? = nil, maxAttempts: Int = 3) -> ChainOptions {
+    func options(budget: Money? = nil, maxAttempts: Int = 3, provider: ProviderKind = .dashscope) -> ChainOptions {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
-        return ChainOptions(provider: .dashscope, credentials: ProviderCredentials(apiKey: APIKey(SandboxSession.apiKey), baseURL: nil),
+        return ChainOptions(provider: provider, credentials: ProviderCredentials(apiKey: APIKey(SandboxSession.apiKey), baseURL: nil),
                             baseURL: sandbox.baseURL, transport: transport, workDirectory: directory + "/work",
                             output: directory + "/long.mp4", budget: budget, maxAttempts: maxAttempts,
                             runner: RunnerOptions(pollInterval: .milliseconds(15), maxPollInterval: .milliseconds(60),
@@ -26,13 +26,14 @@ extension SandboxSession {
     func created() async -> Int { await sandbox.stats().created.values.reduce(0, +) }
 }
 
-/// A storyboard of `count` i2v segments from the first sample's opening frame.
-func storyboard(_ count: Int, in directory: String) throws -> Storyboard {
+/// A storyboard of `count` i2v segments from a sample's opening frame (the first sample's by default).
+func storyboard(_ count: Int, in directory: String, from sample: String = Samples.t2v480p,
+                provider: String = "dashscope", model: String = "wan2.2-i2v-flash") throws -> Storyboard {
     let first = directory + "/first.png"
     if !FileManager.default.fileExists(atPath: first) {
-        try FrameExtractor.extract(.first, from: Samples.path(Samples.t2v480p)).write(to: first)
+        try FrameExtractor.extract(.first, from: Samples.path(sample)).write(to: first)
     }
-    return Storyboard(defaults: .init(provider: "dashscope", model: "wan2.2-i2v-flash", resolution: "480P", seed: 5),
+    return Storyboard(defaults: .init(provider: provider, model: model, resolution: "480P", seed: 5),
                       firstImage: first, segments: (1...count).map { .init(prompt: "segment \($0): the camera drifts on") })
 }
 
@@ -114,6 +115,48 @@ struct ChainTests {
             #expect(short.count == reasons.count)
             #expect(short.allSatisfy { finding in finding.overBilled?.isPositive == true })
         }
+    }
+
+    @Test("colour: untagged BT.601 clips chain with no more ΔE at the seams than tagged BT.709 ones; a provider whose evidence misleads is measured")
+    func colorAtSeams() async throws {
+        // Portrait 480P (480×832), where the old "BT.709 for untagged HD" rule misread untagged clips, from
+        // the open A14B model as ModelVerse serves it (16 fps, 81 frames: half the rendering of the hosted 150).
+        let model = "Wan-AI/Wan2.2-I2V"
+        func chain(_ color: ClipColor, segments: Int) async throws -> ChainReport {
+            var faults = SandboxFaults.fast
+            faults.clipColor = color
+            return try await ChainHarness.with(faults) { h in
+                let board = try storyboard(segments, in: h.directory, from: Samples.portrait16fps, provider: "modelverse", model: model)
+                // The seams are compared before colour matching, which is also what costs a debug build most.
+                var options = h.options(provider: .modelverse)
+                options.concat = ConcatOptions(seam: .drop, colorMatch: .off, measuresQuality: false)
+                return try await ChainRunner(storyboard: board, options: options).run()
+            }
+        }
+        let tagged = try await chain(.bt709Tagged, segments: 6), untagged = try await chain(.bt601Untagged, segments: 6)
+        let taggedSeams = tagged.concat.seams.map(\.deltaEBefore), untaggedSeams = untagged.concat.seams.map(\.deltaEBefore)
+        print("seam ΔE before matching: tagged \(taggedSeams), untagged \(untaggedSeams)")
+        #expect(tagged.concat.width == 480 && tagged.concat.height == 832)
+        #expect(untaggedSeams.count == 5 && taggedSeams.count == 5)
+        // Only the sandbox's own drift at every seam, untagged or not.
+        for (plain, labelled) in zip(untaggedSeams, taggedSeams) {
+            #expect(plain <= labelled + 0.25, "untagged \(untaggedSeams), tagged \(taggedSeams)")
+        }
+        // Both measured what they are, and were read so.
+        #expect(tagged.colorMatrices == [model: .bt709] && untagged.colorMatrices == [model: .bt601])
+        #expect(untagged.segments.allSatisfy { $0.matrix == .bt601 && $0.colorMatch?.evidence.basis == .x264 })
+        #expect(untagged.concat.clips.allSatisfy { $0.matrix == .bt601 })
+
+        // Converted with BT.709 but untagged: the evidence (x264 via libavformat) says BT.601, the first
+        // frame against the sent image says BT.709, and the chain reads every clip with BT.709.
+        let misleading = try await chain(.bt709Untagged, segments: 2)
+        let first = try #require(misleading.segments[0].colorMatch)
+        #expect(first.evidence.matrix == .bt601 && first.matrix == .bt709 && first.isDecisive, "\(first)")
+        #expect(misleading.colorMatrices == [model: .bt709])
+        #expect(misleading.segments.allSatisfy { $0.matrix == .bt709 })
+        #expect(misleading.concat.clips.allSatisfy { $0.matrix == .bt709 })
+        let misleadingSeams = misleading.concat.seams.map(\.deltaEBefore)
+        #expect(zip(misleadingSeams, taggedSeams).allSatisfy { $0 <= $1 + 0.25 }, "\(misleadingSeams) vs \(taggedSeams)")
     }
 
     /// Why each rejected attempt was rejected. (A plain function: inside the generic harness closure,

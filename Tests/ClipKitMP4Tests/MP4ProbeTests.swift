@@ -50,6 +50,9 @@ struct MP4ProbeTests {
         let silent = Samples.path(Samples.t2v480p), withAudio = Samples.path(Samples.audio720p)
         let pattern = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"]
         let tone = ["-f", "lavfi", "-i", "sine=duration=2:sample_rate=44100", "-ac", "2"]
+        let x264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
+        let bt709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        let untagged = (try? Fixtures.shared.path(.indexAtEnd)) ?? silent
         return [
             // Trimmed stream copies: an edit list on the video and on the AAC track.
             Variant(name: "cut-with-audio.mp4", arguments: ["-ss", "1.3", "-t", "2", "-i", withAudio, "-c", "copy"], answered: true),
@@ -62,19 +65,35 @@ struct MP4ProbeTests {
             Variant(name: "high-422.mp4", arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuv422p"], answered: true),
             Variant(name: "no-b-frames-stereo.mp4",
                     arguments: pattern + tone + ["-c:v", "libx264", "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"], answered: true),
-            // Full range only in the bitstream: FFmpeg's demuxer does not see it either.
+            // Full range only in the bitstream (the VUI), and in a colr box too.
             Variant(name: "full-range-untagged.mp4",
                     arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-color_range", "pc"], answered: true),
+            Variant(name: "full-range-tagged.mp4",
+                    arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-color_range", "pc", "-movflags", "+write_colr"],
+                    answered: true),
+            // Colour tags in the VUI and a colr box, in the VUI only, in the colr box only; BT.601 tagged.
+            Variant(name: "bt709-tagged.mp4", arguments: pattern + x264 + bt709, answered: true),
+            Variant(name: "bt709-vui-only.mp4",
+                    arguments: pattern + x264 + ["-x264-params", "colormatrix=bt709:colorprim=bt709:transfer=bt709"], answered: true),
+            Variant(name: "bt709-colr-only.mp4", arguments: ["-i", untagged, "-c", "copy"] + bt709, answered: true),
+            Variant(name: "bt601-tagged.mp4",
+                    arguments: pattern + x264 + ["-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m"],
+                    answered: true),
+            Variant(name: "hevc-bt709.mp4",
+                    arguments: pattern + ["-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"] + bt709,
+                    answered: true),
+            // Untagged, with less and less to say who wrote it: no x264 SEI, then no encoder tag either.
+            Variant(name: "untagged-lavf-only.mp4", arguments: ["-i", untagged, "-c", "copy", "-bsf:v", "filter_units=remove_types=6"],
+                    answered: true),
+            Variant(name: "untagged-anonymous.mp4",
+                    arguments: ["-i", untagged, "-c", "copy", "-bsf:v", "filter_units=remove_types=6", "-fflags", "+bitexact"], answered: true),
             Variant(name: "hevc-hvc1.mp4",
                     arguments: pattern + ["-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"],
                     answered: true),
-            // Left to FFmpeg: an empty edit (delayed start), non-square pixels, full range, other codecs,
-            // two audio tracks, a timecode track, the QuickTime brand.
+            // Left to FFmpeg: an empty edit (delayed start), non-square pixels, other codecs, two audio
+            // tracks, a timecode track, the QuickTime brand.
             Variant(name: "delayed.mp4", arguments: ["-itsoffset", "0.5", "-i", silent, "-c", "copy"], answered: false),
             Variant(name: "anamorphic.mp4", arguments: ["-i", silent, "-c", "copy", "-aspect", "16:9"], answered: false),
-            Variant(name: "full-range-tagged.mp4",
-                    arguments: pattern + ["-c:v", "libx264", "-pix_fmt", "yuvj420p", "-color_range", "pc", "-movflags", "+write_colr"],
-                    answered: false),
             Variant(name: "mpeg4-part2.mp4", arguments: pattern + ["-c:v", "mpeg4"], answered: false),
             Variant(name: "two-audio.mp4",
                     arguments: ["-i", withAudio, "-map", "0:v", "-map", "0:a", "-map", "0:a", "-c", "copy"], answered: false),
@@ -89,6 +108,37 @@ struct MP4ProbeTests {
         try Tool.run("ffmpeg", ["-v", "error", "-y"] + variant.arguments + [path])
         try expectSameAsFFmpeg(path, mustAnswer: variant.answered)
         if !variant.answered { #expect(MP4Probe.probe(path) == nil, "\(variant.name) is expected to fall back") }
+    }
+
+    /// What each colour variant's `video.color` must say: matrix, range, tagged, basis.
+    static let colorExpectations: [String: (ColorMatrix, ColorRange, Bool, VideoColor.Basis)] = [
+        "bt709-tagged.mp4": (.bt709, .tv, true, .tag), "bt709-vui-only.mp4": (.bt709, .tv, true, .tag),
+        "bt709-colr-only.mp4": (.bt709, .tv, true, .tag), "bt601-tagged.mp4": (.bt601, .tv, true, .tag),
+        "hevc-bt709.mp4": (.bt709, .tv, true, .tag), "full-range-tagged.mp4": (.bt601, .pc, false, .x264),
+        "full-range-untagged.mp4": (.bt601, .pc, false, .x264), "baseline.mp4": (.bt601, .tv, false, .x264),
+        "hevc-hvc1.mp4": (.bt601, .tv, false, .x265), "untagged-lavf-only.mp4": (.bt601, .tv, false, .lavf),
+        "untagged-anonymous.mp4": (.bt601, .tv, false, .default),
+    ]
+
+    @Test("video.color: the tags ffprobe reads, else BT.601 with the writer that says so",
+          arguments: variants.filter { colorExpectations[$0.name] != nil })
+    func color(_ variant: Variant) throws {
+        let path = Fixtures.shared.directory + "/color-" + variant.name
+        try Tool.run("ffmpeg", ["-v", "error", "-y"] + variant.arguments + [path])
+        let color = try #require(MP4Probe.probe(path)?.video?.color, "\(variant.name) fell back")
+        let (matrix, range, tagged, basis) = Self.colorExpectations[variant.name]!
+        #expect(color.matrix == matrix && color.range == range && color.tagged == tagged && color.basis == basis, "\(color)")
+        // ffprobe (which decodes) reads the same tags; "unknown" where the file says nothing.
+        let names = try Oracle.streamField(path, "color_space,color_primaries,color_transfer").split(separator: ",").map(String.init)
+        #expect(names[0] == (tagged ? (matrix == .bt601 ? "smpte170m" : matrix.rawValue) : "unknown"))
+        #expect(names[1] == color.primaries ?? "unknown" && names[2] == color.transfer ?? "unknown", "\(names)")
+        switch basis {
+        case .x264: #expect(color.writer?.hasPrefix("x264 core ") == true)
+        case .x265: #expect(color.writer?.hasPrefix("x265 ") == true)
+        case .lavf: #expect(color.writer?.hasPrefix("Lavf") == true)
+        default: break
+        }
+        try expectSameAsFFmpeg(path, mustAnswer: true)
     }
 
     @Test("what FFmpeg must report as an error gets no answer: missing, empty, a folder, pages, cut files")

@@ -93,6 +93,34 @@ struct ConcatTests {
         #expect(last.psnr(against: reference[reference.count - 1]) > last.psnr(against: uncorrected[uncorrected.count - 1]) + 5)
     }
 
+    @Test("clips written with different matrices join without a colour step: each is read by its evidence, the output tagged")
+    func mixedMatrices() throws {
+        // One moving picture at 720p, cut in two: the first part written as ffmpeg writes untagged video
+        // (BT.601), the second converted with BT.709 and tagged. The second starts on the first's last frame.
+        let directory = Fixtures.shared.directory + "/matrices"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (untagged, tagged) = (directory + "/untagged.mp4", directory + "/tagged.mp4")
+        let source = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=3,format=rgb24"]
+        let x264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p"]
+        try Tool.run("ffmpeg", ["-v", "error", "-y"] + source + ["-vf", "select=lt(n\\,20),setpts=N/FRAME_RATE/TB"] + x264 + [untagged])
+        try Tool.run("ffmpeg", ["-v", "error", "-y"] + source + [
+            "-vf", "select=gte(n\\,19)*lt(n\\,39),setpts=N/FRAME_RATE/TB,scale=out_color_matrix=bt709:out_range=tv",
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"] + x264 + [tagged])
+        let output = Fixtures.shared.scratch("matrices.mp4")
+        let result = try Concatenator.concat([untagged, tagged], to: output, options: ConcatOptions(seam: .drop, measuresQuality: false))
+        #expect(result.report.clips.map(\.matrix) == [.bt601, .bt709])
+        #expect(result.report.seams.first?.framesDropped == 1)
+        let seam = try #require(result.report.seams.first?.deltaEBefore)
+        #expect(seam < 1, "ΔE \(seam) at a seam between two encodes of the same picture")
+        // The output takes the first clip's matrix and says so.
+        let color = try #require(MediaProbe.probe(output).video?.color)
+        #expect(color.matrix == .bt601 && color.tagged)
+        // Reading the tagged clip with the untagged one's matrix would have made a visible step.
+        let misread = try Concatenator.concat([untagged, tagged], to: Fixtures.shared.scratch("misread.mp4"),
+                                              options: ConcatOptions(seam: .drop, measuresQuality: false, matrices: [tagged: .bt601]))
+        #expect(try #require(misread.report.seams.first?.deltaEBefore) > seam + 2)
+    }
+
     @Test("mixed sizes, rates and audio are normalised: letterboxed, one rate, audio in sync")
     func normalise() throws {
         let output = Fixtures.shared.scratch("mixed.mp4")

@@ -6,8 +6,7 @@ import Testing
 
 @Suite("Frames")
 struct FrameTests {
-    // Untagged HD is left out: ffmpeg assumes BT.601 there, ClipKit BT.709 (tested on its own below).
-    @Test("the last frame is the one a full ffmpeg decode shows last", arguments: Fixture.allCases.filter { $0 != .untaggedHD })
+    @Test("the last frame is the one a full ffmpeg decode shows last", arguments: Fixture.allCases)
     func lastFrameMatchesFullDecode(_ fixture: Fixture) throws {
         let path = try Fixtures.shared.path(fixture)
         let reference = try Oracle.decodedFrames(path)
@@ -40,10 +39,14 @@ struct FrameTests {
         #expect(try FrameExtractor.extract(.time(0), from: path) == reference[0])
     }
 
-    @Test("untagged HD is converted with BT.709, as ffmpeg does when told the matrix")
-    func untaggedHDUsesBT709() throws {
+    @Test("untagged HD is read with BT.601, as ffmpeg reads it; --matrix bt709 reads it as ffmpeg told BT.709 does")
+    func untaggedHDMatrix() throws {
         let path = try Fixtures.shared.path(.untaggedHD)
-        let ours = try FrameExtractor.extract(.last, from: path)
+        let extracted = try FrameExtractor.extractFrame(.last, from: path)
+        #expect(extracted.color.matrix == .bt601 && !extracted.color.tagged && extracted.color.basis == .x264)
+        let decoded = try Oracle.decodedFrames(path)
+        #expect(extracted.image.psnr(against: decoded[decoded.count - 1]) > 99)
+        let ours = try FrameExtractor.extract(.last, from: path, matrix: .bt709)
         let as709 = try Tool.run("ffmpeg", ["-v", "error", "-i", path, "-vf", "scale=in_color_matrix=bt709:flags=bicubic+accurate_rnd+full_chroma_int+full_chroma_inp",
                                             "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]).stdout
         let frameBytes = ours.width * ours.height * 3

@@ -26,7 +26,7 @@ public enum Fixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case matroska = "clip.mkv"
     /// 1080p, one GOP for the whole clip, B-frames: the worst case for finding the last frame.
     case singleGOP = "single-gop.mp4"
-    /// Untagged HD: converted with BT.709 by convention.
+    /// Untagged HD, as ffmpeg writes it (BT.601, no tags): read with BT.601, not by its size.
     case untaggedHD = "untagged-hd.mp4"
     /// One GOP of B-pyramids (reference B-pictures), 4 reference frames, weighted prediction and 3
     /// slices a picture: the reference lists of every slice decide which pictures the last one needs.

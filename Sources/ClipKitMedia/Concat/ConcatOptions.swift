@@ -56,10 +56,14 @@ public struct ConcatOptions: Sendable, Hashable {
     /// Measure what costs extra decoding: seams of copied clips (similarity, ΔE, pictures) and the
     /// encode's PSNR (the output is decoded once more). Seams of re-encoded clips are always measured.
     public var measuresQuality: Bool
+    /// Inputs (by path) to read with a given matrix instead of the one their evidence gives: what a
+    /// chain measured its provider's clips to use.
+    public var matrices: [String: MatrixChoice]
 
     public init(seam: SeamPolicy = .keep, colorMatch: ColorMatch = .off, reencode: ReencodePolicy = .auto,
                 size: FrameSize? = nil, frameRate: Rational? = nil, crossfadeFrames: Int = 0,
-                seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresQuality: Bool = true) {
+                seamThreshold: Double = 35, crf: Int = 14, preset: String = "veryfast", measuresQuality: Bool = true,
+                matrices: [String: MatrixChoice] = [:]) {
         self.seam = seam
         self.colorMatch = colorMatch
         self.reencode = reencode
@@ -70,5 +74,6 @@ public struct ConcatOptions: Sendable, Hashable {
         self.crf = crf
         self.preset = preset
         self.measuresQuality = measuresQuality
+        self.matrices = matrices
     }
 }

@@ -7,6 +7,8 @@ public struct ConcatReport: Sendable, Codable, Hashable {
         public var framesIn: Int
         public var framesOut: Int
         public var hasAudio: Bool
+        /// The matrix its pictures were read with.
+        public var matrix: ColorMatrix
     }
 
     public struct Seam: Sendable, Codable, Hashable {

@@ -50,6 +50,11 @@ struct Plan {
     let height: Int
     let frameRate: Rational
     let hasAudio: Bool
+    /// Each input's colour as it is read: its evidence, or the matrix `options.matrices` gives it.
+    let colors: [VideoColor]
+    /// The output's matrix, tagged: the first clip's when it is BT.601 or BT.709 (so a chain of one
+    /// provider's clips is never converted), else BT.709. Clips read with another are converted.
+    let outputMatrix: ColorMatrix
     /// Empty when packets can be copied.
     let reencodeReasons: [String]
 
@@ -69,6 +74,11 @@ struct Plan {
         let frameRate = rate
         self.frameRate = rate
         hasAudio = infos.contains { $0.audio != nil }
+        let colors = zip(inputs, infos).map { path, info in
+            (options.matrices[path] ?? .auto).apply(to: info.video?.color ?? VideoColor(evidence: ColorEvidence()))
+        }
+        self.colors = colors
+        outputMatrix = [.bt601, .bt709].contains(colors[0].matrix) ? colors[0].matrix : .bt709
 
         var reasons: [String] = []
         if options.reencode == .always { reasons.append("re-encoding was requested") }
@@ -87,17 +97,27 @@ struct Plan {
                 reasons.append("\(path) runs at \(rate) fps, the output at \(frameRate)")
             }
         }
+        // A copy keeps each stream's own colour: not what was asked when a clip is to be read otherwise.
+        for (i, color) in colors.enumerated() where color.basis == .chosen && color.matrix != infos[i].video?.color?.matrix {
+            reasons.append("\(inputs[i]) is read with the \(color.matrix.rawValue) matrix, which its stream does not say")
+        }
         if reasons.isEmpty { reasons += try Plan.copyBlockers(inputs) }
         if reasons.isEmpty, options.seam == .drop {
             // Copying keeps every frame: only possible if no seam repeats a frame.
             for (from, to) in zip(inputs, inputs.dropFirst()) {
-                let similarity = try SeamImages.similarity(try FrameExtractor.extract(.last, from: from), try FrameExtractor.extract(.first, from: to))
+                let similarity = try SeamImages.similarity(try Plan.extract(.last, from: from, options: options),
+                                                           try Plan.extract(.first, from: to, options: options))
                 if similarity >= options.seamThreshold {
                     reasons.append("\(to) starts with a repeat of \(from)'s last frame (similarity \(String(format: "%.1f", similarity)) dB)")
                 }
             }
         }
         reencodeReasons = reasons
+    }
+
+    /// A frame of an input, read as the plan reads that input.
+    static func extract(_ position: FramePosition, from path: String, options: ConcatOptions) throws -> RGBImage {
+        try FrameExtractor.extract(position, from: path, matrix: options.matrices[path] ?? .auto)
     }
 
     /// Differences that only the streams show: parameter sets that are not byte-identical (one MP4
@@ -181,7 +201,8 @@ struct StreamCopy {
             let seconds = plan.infos[i].video!.duration ?? Double(frames) / plan.frameRate.doubleValue
             offset += Int64((seconds / av_q2d(timeBase)).rounded())
             if plan.hasAudio { try writer.appendAudio(try plan.audio(for: i, skip: 0, seconds: seconds)) }
-            clips.append(.init(path: path, framesIn: frames, framesOut: frames, hasAudio: plan.infos[i].audio != nil))
+            clips.append(.init(path: path, framesIn: frames, framesOut: frames, hasAudio: plan.infos[i].audio != nil,
+                               matrix: plan.colors[i].matrix))
             progress?(ConcatProgress(clip: i + 1, clips: plan.inputs.count, framesDone: clips.reduce(0) { $0 + $1.framesOut },
                                      framesTotal: plan.infos.reduce(0) { $0 + ($1.video?.frameCount ?? 0) }))
         }
@@ -198,7 +219,8 @@ struct StreamCopy {
     /// Seams of copied clips are measured on their exact last and first frames (decoded only for this).
     private func measureCopiedSeams() throws -> [(seam: ConcatReport.Seam, pictures: (before: RGBImage, after: RGBImage))] {
         try zip(plan.inputs, plan.inputs.dropFirst()).map { from, to in
-            let last = try FrameExtractor.extract(.last, from: from), first = try FrameExtractor.extract(.first, from: to)
+            let last = try Plan.extract(.last, from: from, options: plan.options)
+            let first = try Plan.extract(.first, from: to, options: plan.options)
             let deltaE = ColorDifference.meanDeltaE(last, first)
             let seam = ConcatReport.Seam(from: from, to: to, similarity: try SeamImages.similarity(last, first), framesDropped: 0,
                                          deltaEBefore: deltaE, deltaEAfter: deltaE, handling: .copied)

@@ -1,40 +1,48 @@
 import CFFmpeg
+import ClipKitCore
 
-/// Fits decoded pictures of any size, rotation and pixel format into the output's YUV 4:2:0 canvas,
-/// keeping their aspect (bars, never stretching).
+/// Fits decoded pictures of any size, rotation, pixel format and colour matrix into the output's YUV
+/// 4:2:0 canvas (video range, the output's matrix), keeping their aspect (bars, never stretching).
 final class Letterbox {
     let width: Int
     let height: Int
+    /// The canvas's matrix: pictures read with another are converted to it.
+    let matrix: ColorMatrix
     private var scaler: Scaler?
-    private var scalerKey: (Int, Int, AVPixelFormat)?
+    private var scalerKey: (Int, Int, AVPixelFormat, ColorMatrix, Bool)?
     private var placement = (x: 0, y: 0, width: 0, height: 0)
 
-    init(width: Int, height: Int) {
+    init(width: Int, height: Int, matrix: ColorMatrix) {
         self.width = width
         self.height = height
+        self.matrix = matrix
     }
 
-    /// The picture rotated upright, scaled to fit and centred on black. A picture that already is the
-    /// canvas (size, 8-bit 4:2:0, video range) comes back as a new reference to the same buffers, not
-    /// a copy: most chains are one size, and a 1080p copy per frame is a tenth of the encode's time.
+    /// The picture rotated upright, scaled to fit, converted to the canvas's matrix and centred on black.
+    /// `color` is how the picture is to be read (the clip's evidence or a chosen matrix). A picture that
+    /// already is the canvas (size, 8-bit 4:2:0, video range, same matrix) comes back as a new reference
+    /// to the same buffers, not a copy: most chains are one size from one provider, and a 1080p copy per
+    /// frame is a tenth of the encode's time.
     /// - Throws: `FFmpegError` from swscale or av_frame_get_buffer.
-    func fit(_ frame: Frame, rotation: Int) throws(FFmpegError) -> Frame {
-        if rotation == 0, frame.width == width, frame.height == height, frame.pixelFormat == AV_PIX_FMT_YUV420P,
-           frame.pointer.pointee.color_range != AVCOL_RANGE_JPEG {
+    func fit(_ frame: Frame, rotation: Int, color: VideoColor) throws(FFmpegError) -> Frame {
+        let fullRange = color.range == .pc || Scaler.isFullRange(frame)
+        if rotation == 0, frame.width == width, frame.height == height, frame.pixelFormat == AV_PIX_FMT_YUV420P, !fullRange,
+           color.matrix == matrix {
             let same = frame.clone()
-            if same.pointer.pointee.colorspace == AVCOL_SPC_UNSPECIFIED { same.pointer.pointee.colorspace = AVCOL_SPC_BT709 }
+            same.pointer.pointee.colorspace = AVColorSpace(rawValue: UInt32(matrix.code))
+            same.pointer.pointee.color_range = AVCOL_RANGE_MPEG
             return same
         }
         let upright = rotation == 0 ? frame : try Letterbox.rotate(try Letterbox.eightBit420(frame), clockwise: rotation)
-        let key = (upright.width, upright.height, upright.pixelFormat)
+        let key = (upright.width, upright.height, upright.pixelFormat, color.matrix, fullRange)
         if scalerKey.map({ $0 != key }) ?? true {
             // Largest even size with the source's aspect that fits the canvas.
             let scale = min(Double(width) / Double(key.0), Double(height) / Double(key.1))
             let w = min(width, Int((Double(key.0) * scale / 2).rounded()) * 2)
             let h = min(height, Int((Double(key.1) * scale / 2).rounded()) * 2)
             placement = ((width - w) / 2 / 2 * 2, (height - h) / 2 / 2 * 2, w, h)
-            scaler = try Scaler(from: key, sourceMatrix: Scaler.matrix(for: upright), sourceFullRange: Scaler.isFullRange(upright),
-                            to: (w, h, AV_PIX_FMT_YUV420P), targetMatrix: Scaler.matrix(for: upright), targetFullRange: false,
+            scaler = try Scaler(from: (key.0, key.1, key.2), sourceMatrix: Scaler.coefficients(color.matrix), sourceFullRange: fullRange,
+                            to: (w, h, AV_PIX_FMT_YUV420P), targetMatrix: Scaler.coefficients(matrix), targetFullRange: false,
                             flags: SWS_BICUBIC | SWS_ACCURATE_RND)
             scalerKey = key
         }
@@ -46,18 +54,19 @@ final class Letterbox {
             }
         }
         try scaler!.convert(upright, into: canvas, x: placement.x, y: placement.y)
-        canvas.pointer.pointee.colorspace = AVCOL_SPC_BT709
+        canvas.pointer.pointee.colorspace = AVColorSpace(rawValue: UInt32(matrix.code))
         canvas.pointer.pointee.color_range = AVCOL_RANGE_MPEG
         return canvas
     }
 
-    /// The picture as 8-bit 4:2:0 (what `rotate` works on), converted only if it is not already.
+    /// The picture as 8-bit 4:2:0 (what `rotate` works on), converted only if it is not already. The
+    /// matrix and range stay (the same on both sides: only the sampling and depth change).
     static func eightBit420(_ frame: Frame) throws(FFmpegError) -> Frame {
         let format = Scaler.plainFormat(frame.pixelFormat)
         guard format != AV_PIX_FMT_YUV420P else { return frame }
-        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
+        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: SWS_CS_DEFAULT,
                             sourceFullRange: Scaler.isFullRange(frame), to: (frame.width, frame.height, AV_PIX_FMT_YUV420P),
-                            targetMatrix: Scaler.matrix(for: frame), targetFullRange: Scaler.isFullRange(frame))
+                            targetMatrix: SWS_CS_DEFAULT, targetFullRange: Scaler.isFullRange(frame))
         let converted = try scaler.convert(frame)
         av_frame_copy_props(converted.pointer, frame.pointer)
         return converted

@@ -13,9 +13,11 @@ struct Reencode {
     func run() throws -> ConcatResult {
         let options = plan.options
         let settings = VideoSettings(width: plan.width, height: plan.height, frameRate: plan.frameRate, crf: options.crf,
-                                     preset: options.preset, audio: plan.hasAudio ? AudioSettings() : nil)
+                                     preset: options.preset, audio: plan.hasAudio ? AudioSettings() : nil, matrix: plan.outputMatrix)
         let writer = try VideoWriter(path: output, settings: settings, overwrite: overwrite)
-        let letterbox = Letterbox(width: plan.width, height: plan.height)
+        let letterbox = Letterbox(width: plan.width, height: plan.height, matrix: plan.outputMatrix)
+        // What the letterboxed pictures are: the seams are measured in RGB from them.
+        let canvas = VideoColor(matrix: plan.outputMatrix, tagged: true, basis: .tag)
         let fps = plan.frameRate.doubleValue
         let fade = options.crossfadeFrames
         let fadeSamples = Int((Double(fade) / fps * Double(Concatenator.audioRate)).rounded()) * Concatenator.audioChannels
@@ -40,9 +42,9 @@ struct Reencode {
 
         for (i, path) in plan.inputs.enumerated() {
             let reader = try ClipReader(path: path)
-            let rotation = reader.rotation
+            let rotation = reader.rotation, color = plan.colors[i]
             guard let first = try reader.next() else { throw ConcatError(.undecodable, "\(path): no frame could be decoded", path: path) }
-            var picture = try letterbox.fit(first.frame, rotation: rotation)
+            var picture = try letterbox.fit(first.frame, rotation: rotation, color: color)
             var correction: ColorTransform?
             var skip = 0.0, dropped = 0
 
@@ -52,26 +54,26 @@ struct Reencode {
                 // the same scene as the previous last picture, so only colour differs, not motion.
                 let similarity = PlaneMath.similarity(previous, picture)
                 if options.colorMatch == .first { correction = ColorTransform.fit(from: picture, to: previous) }
-                let before = try FrameExtractor.rgb(previous), firstRaw = try FrameExtractor.rgb(picture)
+                let before = try FrameExtractor.rgb(previous, color: canvas), firstRaw = try FrameExtractor.rgb(picture, color: canvas)
                 var firstCorrected = firstRaw
                 if let correction {
                     let copy = try Frame.picture(width: picture.width, height: picture.height, format: picture.pixelFormat)
                     av_frame_copy(copy.pointer, picture.pointer)
                     av_frame_copy_props(copy.pointer, picture.pointer)
                     try correction.apply(to: copy)
-                    firstCorrected = try FrameExtractor.rgb(copy)
+                    firstCorrected = try FrameExtractor.rgb(copy, color: canvas)
                 }
                 if options.seam == .dropAlways || (options.seam == .drop && similarity >= options.seamThreshold),
                    let next = try reader.next() {
                     dropped = 1
                     skip = next.time
-                    picture = try letterbox.fit(next.frame, rotation: rotation)
+                    picture = try letterbox.fit(next.frame, rotation: rotation, color: color)
                 }
                 try correction?.apply(to: picture)
                 seams.append(.init(from: plan.inputs[i - 1], to: path, similarity: similarity, framesDropped: dropped,
                                    deltaEBefore: ColorDifference.meanDeltaE(before, firstRaw),
                                    deltaEAfter: ColorDifference.meanDeltaE(before, firstCorrected), handling: .reencoded))
-                pictures.append((before, try FrameExtractor.rgb(picture)))
+                pictures.append((before, try FrameExtractor.rgb(picture, color: canvas)))
             }
 
             // Map the clip onto the output timeline: output frame k shows the source picture on screen at k/fps.
@@ -83,7 +85,7 @@ struct Reencode {
             while emitted < count {
                 let time = skip + Double(emitted) / fps
                 while let candidate = lookahead, candidate.time <= time + 1e-4 {
-                    picture = try letterbox.fit(candidate.frame, rotation: rotation)
+                    picture = try letterbox.fit(candidate.frame, rotation: rotation, color: color)
                     try correction?.apply(to: picture)
                     lookahead = try reader.next()
                 }
@@ -123,7 +125,7 @@ struct Reencode {
                 try writer.appendAudio(sound)
             }
             clips.append(.init(path: path, framesIn: plan.infos[i].video?.frameCount ?? 0, framesOut: count - (i > 0 ? min(fade, count) : 0),
-                               hasAudio: plan.infos[i].audio != nil))
+                               hasAudio: plan.infos[i].audio != nil, matrix: color.matrix))
         }
         for frame in held { try write(frame, clip: plan.inputs.count - 1) }
         if !audioTail.isEmpty { try writer.appendAudio(audioTail) }

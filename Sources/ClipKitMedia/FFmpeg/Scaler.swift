@@ -1,4 +1,5 @@
 import CFFmpeg
+import ClipKitCore
 
 /// Owns one SwsContext (sws_getContext / sws_freeContext): converts pictures between pixel formats
 /// and sizes with explicit colour matrices and ranges.
@@ -77,16 +78,10 @@ final class Scaler {
         }
     }
 
-    /// The swscale matrix for a decoded frame: its tag, or for untagged video BT.709 when HD
-    /// (width ≥ 1280 or height ≥ 720) and BT.601 otherwise, as players assume.
-    static func matrix(for frame: Frame) -> Int32 {
-        switch frame.pointer.pointee.colorspace {
-        case AVCOL_SPC_UNSPECIFIED, AVCOL_SPC_RESERVED, AVCOL_SPC_RGB:
-            return frame.width >= 1280 || frame.height >= 720 ? SWS_CS_ITU709 : SWS_CS_ITU601
-        case let space:
-            return Int32(space.rawValue)  // swscale's table is indexed by AVColorSpace
-        }
-    }
+    /// The swscale colour-space id of a matrix: swscale's table is indexed by AVColorSpace, i.e. H.273
+    /// code points, and gives its BT.601 default for codes it has no coefficients for. Which matrix a
+    /// stream gets is `VideoColor(evidence:)`'s decision, never the picture size.
+    static func coefficients(_ matrix: ColorMatrix) -> Int32 { Int32(matrix.code) }
 
     static func isFullRange(_ frame: Frame) -> Bool {
         frame.pointer.pointee.color_range == AVCOL_RANGE_JPEG

@@ -35,13 +35,30 @@ public struct FrameRangeError: ClipKitError {
     public let description: String
 }
 
+/// A frame as RGB, and the colour conversion that made it.
+public struct ExtractedFrame: Sendable {
+    public var image: RGBImage
+    /// The stream's colour as `probe` reports it, with the matrix actually used.
+    public var color: VideoColor
+}
+
 /// Extracts single displayed frames exactly, decoding as little as possible.
 public enum FrameExtractor {
     /// Decodes the frame at `position` and converts it to upright RGB.
-    /// - Parameter autorotate: apply the display rotation as players and ffmpeg do.
+    /// - Parameters:
+    ///   - autorotate: apply the display rotation as players and ffmpeg do.
+    ///   - matrix: the YUV → RGB matrix; `.auto` takes the stream's tag, or for an untagged stream the
+    ///     matrix `VideoColor(evidence:)` decides (what `probe` reports as `video.color`).
     /// - Throws: `MediaProblem` for unreadable inputs, `FrameRangeError` for a position past the end,
     ///   `FFmpegError` naming the failing call and file.
-    public static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true) throws -> RGBImage {
+    public static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true,
+                               matrix: MatrixChoice = .auto) throws -> RGBImage {
+        try extractFrame(position, from: path, autorotate: autorotate, matrix: matrix).image
+    }
+
+    /// `extract`, also saying which colour conversion it used.
+    public static func extractFrame(_ position: FramePosition, from path: String, autorotate: Bool = true,
+                                    matrix: MatrixChoice = .auto) throws -> ExtractedFrame {
         let (input, sniff) = try MediaProbe.openInput(path)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
             throw MediaProblem(.noVideo, "\(path): no video stream")
@@ -62,8 +79,10 @@ public enum FrameExtractor {
         case .time(let seconds):
             frame = try frameAt(seconds, input, stream: index, decoder: decoder, path: path)
         }
-        let image = try rgb(frame)
-        return autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
+        let color = matrix.apply(to: try MediaProbe.color(path) ?? VideoColor(evidence: ColorEvidence()))
+        let image = try rgb(frame, color: color)
+        let upright = autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
+        return ExtractedFrame(image: upright, color: color)
     }
 
     /// The last displayed frame. Only the last group of pictures that holds a shown frame is read, and
@@ -214,11 +233,12 @@ public enum FrameExtractor {
         }
     }
 
-    /// Converts a decoded picture to RGB with the stream's own matrix and range.
+    /// Converts a decoded picture to RGB with the stream's matrix and range (a yuvj pixel format is
+    /// full range whatever the tags say).
     /// - Throws: `FFmpegError` when swscale cannot convert the picture.
-    static func rgb(_ frame: Frame) throws(FFmpegError) -> RGBImage {
-        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
-                            sourceFullRange: Scaler.isFullRange(frame),
+    static func rgb(_ frame: Frame, color: VideoColor) throws(FFmpegError) -> RGBImage {
+        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.coefficients(color.matrix),
+                            sourceFullRange: color.range == .pc || Scaler.isFullRange(frame),
                             to: (frame.width, frame.height, AV_PIX_FMT_RGB24), targetFullRange: true)
         return RGBImage(rgbFrame: try scaler.convert(frame))
     }

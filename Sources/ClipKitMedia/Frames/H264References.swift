@@ -15,8 +15,8 @@ import ClipKitMP4
 /// in the stream itself) makes it answer nil, and the caller decodes every reference picture instead.
 struct H264References {
     private let nalLengthSize: Int
-    private var sequenceSets: [Int: SequenceSet] = [:]
-    private var pictureSets: [Int: PictureSet] = [:]
+    private var sequenceSets: [Int: H264.SequenceParameterSet] = [:]
+    private var pictureSets: [Int: H264.PictureParameterSet] = [:]
 
     /// The model of an H.264 stream stored with an avcC record (MP4, MOV); nil for anything else.
     init?(stream: UnsafeMutablePointer<AVStream>) {
@@ -28,21 +28,10 @@ struct H264References {
 
     /// Reads the avcC record (ISO/IEC 14496-15) of an MP4 H.264 track: NAL length size, SPS and PPS.
     init?(avcC: [UInt8]) {
-        guard avcC.count > 6, avcC[0] == 1 else { return nil }
-        nalLengthSize = Int(avcC[4] & 3) + 1
-        var offset = 5
-        for (isSPS, countMask) in [(true, UInt8(0x1f)), (false, UInt8(0xff))] {
-            guard offset < avcC.count else { return nil }
-            let count = Int(avcC[offset] & countMask)
-            offset += 1
-            for _ in 0..<count {
-                guard offset + 2 <= avcC.count else { return nil }
-                let length = Int(avcC[offset]) << 8 | Int(avcC[offset + 1])
-                offset += 2
-                guard offset + length <= avcC.count else { return nil }
-                guard remember(parameterSet: avcC[offset..<(offset + length)], isSPS: isSPS) else { return nil }
-                offset += length
-            }
+        guard let record = try? AVCConfiguration(avcC) else { return nil }
+        nalLengthSize = record.nalLengthSize
+        for nal in record.sequenceParameterSets + record.pictureParameterSets {
+            guard remember(parameterSet: nal) else { return nil }
         }
     }
 
@@ -82,7 +71,7 @@ struct H264References {
     /// Replays the decoded picture buffer over `pictures` as a decoder receiving only `sending` (all
     /// when nil) would: for each picture received, per slice, the pictures it may predict from in
     /// list order (nil: a placeholder for a picture never received). Nil if the stream leaves the model.
-    private static func references(of pictures: [Picture], sps: SequenceSet, sending: Set<Int>?) -> [Int: [[Int?]]]? {
+    private static func references(of pictures: [Picture], sps: H264.SequenceParameterSet, sending: Set<Int>?) -> [Int: [[Int?]]]? {
         var dpb: [StoredPicture] = []
         var previousFrameNum = 0
         var result: [Int: [[Int?]]] = [:]
@@ -172,106 +161,20 @@ struct H264References {
 
     // MARK: - Parameter sets
 
-    private struct SequenceSet {
-        var separateColourPlanes: Bool
-        var chromaArrayType: Int
-        var frameNumBits: Int
-        var pocType: Int
-        var pocLSBBits: Int
-        var deltaPicOrderAlwaysZero: Bool
-        var maxReferenceFrames: Int
-
-        var maxFrameNum: Int { 1 << frameNumBits }
-    }
-
-    private struct PictureSet {
-        var spsID: Int
-        var bottomFieldPicOrderPresent: Bool
-        var defaultActiveL0: Int
-        var defaultActiveL1: Int
-        var weightedPrediction: Bool
-        var weightedBipredictionIDC: Int
-        var redundantPicCountPresent: Bool
-    }
-
-    /// Stores an SPS or PPS (NAL unit with its header byte). False if it cannot be parsed.
-    private mutating func remember(parameterSet nal: ArraySlice<UInt8>, isSPS: Bool) -> Bool {
-        var bits = BitReader(ParameterSets.removingEmulationPrevention(Array(nal.dropFirst())))
-        if isSPS {
-            guard let (id, sps) = Self.parseSPS(&bits) else { return false }
-            sequenceSets[id] = sps
-        } else {
-            guard let (id, pps) = Self.parsePPS(&bits) else { return false }
-            pictureSets[id] = pps
-        }
-        return true
-    }
-
-    private static func parseSPS(_ bits: inout BitReader) -> (Int, SequenceSet)? {
-        guard let profile = bits.read(8), bits.read(16) != nil, let id = bits.readExpGolomb() else { return nil }
-        var chromaFormat = 1, separatePlanes = false
-        if [100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].contains(profile) {
-            guard let format = bits.readExpGolomb() else { return nil }
-            chromaFormat = format
-            if format == 3 { separatePlanes = bits.read(1) == 1 }
-            guard bits.readExpGolomb() != nil, bits.readExpGolomb() != nil, bits.read(1) != nil,  // depths, bypass
-                  let scalingPresent = bits.read(1) else { return nil }
-            if scalingPresent == 1 {
-                for list in 0..<(chromaFormat == 3 ? 12 : 8) {
-                    guard let present = bits.read(1) else { return nil }
-                    if present == 1, !skipScalingList(&bits, size: list < 6 ? 16 : 64) { return nil }
-                }
-            }
-        }
-        guard let frameNumBitsMinus4 = bits.readExpGolomb(), let pocType = bits.readExpGolomb() else { return nil }
-        var pocLSBBits = 0, alwaysZero = false
-        switch pocType {
-        case 0:
-            guard let lsbMinus4 = bits.readExpGolomb() else { return nil }
-            pocLSBBits = lsbMinus4 + 4
-        case 1:
-            guard let zero = bits.read(1), bits.readSignedExpGolomb() != nil, bits.readSignedExpGolomb() != nil,
-                  let cycle = bits.readExpGolomb(), cycle < 256 else { return nil }
-            alwaysZero = zero == 1
-            for _ in 0..<cycle where bits.readSignedExpGolomb() == nil { return nil }
-        case 2:
-            break
+    /// Stores an SPS or PPS NAL unit. False if it cannot be parsed or uses what the model does not
+    /// follow: field coding (frame_mbs_only_flag 0) or slice groups.
+    private mutating func remember<C: Collection>(parameterSet nal: C) -> Bool where C.Element == UInt8 {
+        switch H264.type(of: nal) {
+        case H264.NALType.sequenceParameterSet:
+            guard let sps = try? H264.SequenceParameterSet(nal: nal), sps.frameMacroblocksOnly else { return false }
+            sequenceSets[sps.id] = sps
+        case H264.NALType.pictureParameterSet:
+            guard let pps = try? H264.PictureParameterSet(nal: nal), pps.sliceGroups == 1 else { return false }
+            pictureSets[pps.id] = pps
         default:
-            return nil
-        }
-        guard let maxReferences = bits.readExpGolomb(), bits.read(1) != nil,  // gaps_in_frame_num_value_allowed_flag
-              bits.readExpGolomb() != nil, bits.readExpGolomb() != nil,  // size in macroblocks
-              bits.read(1) == 1,  // frame_mbs_only_flag: field coding is not modelled
-              frameNumBitsMinus4 <= 12
-        else { return nil }
-        let frameNumBits = frameNumBitsMinus4 + 4
-        return (id, SequenceSet(separateColourPlanes: separatePlanes, chromaArrayType: separatePlanes ? 0 : chromaFormat,
-                                frameNumBits: frameNumBits, pocType: pocType, pocLSBBits: pocLSBBits,
-                                deltaPicOrderAlwaysZero: alwaysZero, maxReferenceFrames: maxReferences))
-    }
-
-    private static func skipScalingList(_ bits: inout BitReader, size: Int) -> Bool {
-        var last = 8, next = 8
-        for _ in 0..<size where next != 0 {
-            guard let delta = bits.readSignedExpGolomb() else { return false }
-            next = (last + delta + 256) % 256
-            last = next == 0 ? last : next
+            return false
         }
         return true
-    }
-
-    private static func parsePPS(_ bits: inout BitReader) -> (Int, PictureSet)? {
-        guard let id = bits.readExpGolomb(), let spsID = bits.readExpGolomb(), bits.read(1) != nil,  // entropy coding
-              let bottomField = bits.read(1), bits.readExpGolomb() == 0,  // one slice group only
-              let l0 = bits.readExpGolomb(), let l1 = bits.readExpGolomb(),
-              let weighted = bits.read(1), let bipred = bits.read(2),
-              bits.readSignedExpGolomb() != nil, bits.readSignedExpGolomb() != nil, bits.readSignedExpGolomb() != nil,
-              bits.read(2) != nil,  // deblocking control, constrained intra
-              let redundant = bits.read(1)
-        else { return nil }
-        return (id, PictureSet(spsID: spsID, bottomFieldPicOrderPresent: bottomField == 1, defaultActiveL0: l0 + 1,
-                               defaultActiveL1: l1 + 1, weightedPrediction: weighted == 1,
-                               weightedBipredictionIDC: bipred, redundantPicCountPresent: redundant == 1))
     }
 
     // MARK: - Slice headers
@@ -313,34 +216,27 @@ struct H264References {
     private mutating func parsePicture(_ packet: UnsafeRawBufferPointer) -> Picture? {
         var picture: Picture?
         var carriesParameterSets = false
-        var offset = 0
-        while offset + nalLengthSize <= packet.count {
-            var length = 0
-            for i in 0..<nalLengthSize { length = length << 8 | Int(packet[offset + i]) }
-            offset += nalLengthSize
-            guard length > 0, offset + length <= packet.count else { return nil }
-            let nal = UnsafeRawBufferPointer(rebasing: packet[offset..<(offset + length)])
-            offset += length
-            let type = Int(nal[0] & 0x1f), referenceIDC = Int(nal[0] >> 5)
-            switch type {
-            case 1, 5:
+        guard let units = NALUnits.lengthPrefixed(packet, lengthSize: nalLengthSize) else { return nil }
+        for nal in units {
+            switch H264.type(of: nal) ?? 0 {
+            case H264.NALType.slice, H264.NALType.idrSlice:
                 // The header fields needed sit well inside the first bytes of the slice.
-                let header = ParameterSets.removingEmulationPrevention(Array(nal.prefix(1024).dropFirst()))
-                var bits = BitReader(header)
-                guard let (spsID, frameNum, slice) = parseSliceHeader(&bits, isIDR: type == 5, isReference: referenceIDC != 0)
+                guard let header = try? H264.SliceHeader(nal: nal.prefix(1024), sequenceSets: sequenceSets, pictureSets: pictureSets),
+                      let slice = Self.slice(header)
                 else { return nil }
                 if let first = picture {
                     // Every slice of a picture repeats the same frame number and marking.
-                    guard first.frameNum == frameNum, first.isIDR == (type == 5), first.marking == slice.marking else { return nil }
+                    guard first.frameNum == header.frameNum, first.isIDR == header.isIDR, first.marking == slice.marking else { return nil }
                     picture!.slices.append(slice)
                 } else {
-                    picture = Picture(isIDR: type == 5, isReference: referenceIDC != 0, frameNum: frameNum,
-                                      spsID: spsID, marking: slice.marking, slices: [slice])
+                    picture = Picture(isIDR: header.isIDR, isReference: header.referenceIDC != 0, frameNum: header.frameNum,
+                                      spsID: header.spsID, marking: slice.marking, slices: [slice])
                 }
-            case 7, 8:
-                guard remember(parameterSet: ArraySlice(nal), isSPS: type == 7) else { return nil }
+            case H264.NALType.sequenceParameterSet, H264.NALType.pictureParameterSet:
+                guard remember(parameterSet: nal) else { return nil }
                 carriesParameterSets = true
-            case 2, 3, 4, 20, 21:
+            case H264.NALType.partitionA, H264.NALType.partitionB, H264.NALType.partitionC,
+                 H264.NALType.sliceExtension, H264.NALType.depthSliceExtension:
                 return nil  // data partitioning and SVC/MVC extensions are not modelled
             default:
                 continue
@@ -350,100 +246,40 @@ struct H264References {
         return picture
     }
 
-    /// Reads a slice header (§7.3.3) as far as the reference marking. Returns its SPS, frame_num and
-    /// what it may reference.
-    private func parseSliceHeader(_ bits: inout BitReader, isIDR: Bool, isReference: Bool) -> (Int, Int, Slice)? {
-        guard bits.readExpGolomb() != nil, let sliceType = bits.readExpGolomb().map({ $0 % 5 }),
-              let ppsID = bits.readExpGolomb(), let pps = pictureSets[ppsID], let sps = sequenceSets[pps.spsID]
-        else { return nil }
-        if sps.separateColourPlanes, bits.read(2) == nil { return nil }  // colour_plane_id
-        guard let frameNum = bits.read(sps.frameNumBits) else { return nil }
-        if isIDR, bits.readExpGolomb() == nil { return nil }  // idr_pic_id
-        if sps.pocType == 0 {
-            guard bits.read(sps.pocLSBBits) != nil else { return nil }
-            if pps.bottomFieldPicOrderPresent, bits.readSignedExpGolomb() == nil { return nil }
-        } else if sps.pocType == 1, !sps.deltaPicOrderAlwaysZero {
-            guard bits.readSignedExpGolomb() != nil else { return nil }
-            if pps.bottomFieldPicOrderPresent, bits.readSignedExpGolomb() == nil { return nil }
-        }
-        if pps.redundantPicCountPresent {
-            guard bits.readExpGolomb() == 0 else { return nil }  // redundant pictures are not modelled
-        }
-        // slice_type % 5: 0 P, 1 B, 2 I, 3 SP, 4 SI.
-        let isB = sliceType == 1, isP = sliceType == 0 || sliceType == 3
-        if isB, bits.read(1) == nil { return nil }  // direct_spatial_mv_pred_flag
-        var active = (pps.defaultActiveL0, pps.defaultActiveL1)
-        if isP || isB {
-            guard let override = bits.read(1) else { return nil }
-            if override == 1 {
-                guard let l0 = bits.readExpGolomb() else { return nil }
-                active.0 = l0 + 1
-                if isB {
-                    guard let l1 = bits.readExpGolomb() else { return nil }
-                    active.1 = l1 + 1
-                }
-            }
-        }
-        var modifications: [[PictureNumberChange]] = [[], []]
-        for list in 0..<(isB ? 2 : isP ? 1 : 0) {
-            guard let present = bits.read(1) else { return nil }
-            guard present == 1 else { continue }
-            while true {
-                guard let idc = bits.readExpGolomb() else { return nil }
-                if idc == 3 { break }
-                guard idc <= 1, let difference = bits.readExpGolomb() else { return nil }  // 2: long-term
-                modifications[list].append(PictureNumberChange(subtract: idc == 0, difference: difference + 1))
-            }
-        }
-        if (pps.weightedPrediction && isP) || (pps.weightedBipredictionIDC == 1 && isB) {
-            guard Self.skipPredictionWeights(&bits, chroma: sps.chromaArrayType != 0,
-                                             counts: isB ? [active.0, active.1] : [active.0]) else { return nil }
-        }
+    /// What a slice may reference, or nil if its header uses what the model does not follow:
+    /// redundant pictures, long-term references (in list modifications or marking), marking commands
+    /// other than "drop this short-term picture".
+    private static func slice(_ header: H264.SliceHeader) -> Slice? {
+        if let redundant = header.redundantPicCount, redundant != 0 { return nil }
         var marking: [Int]?
-        if isReference {
-            if isIDR {
-                guard bits.read(1) != nil, bits.read(1) == 0 else { return nil }  // long_term_reference_flag
-            } else {
-                guard let adaptive = bits.read(1) else { return nil }
-                if adaptive == 1 {
-                    marking = []
-                    while true {
-                        guard let operation = bits.readExpGolomb() else { return nil }
-                        if operation == 0 { break }
-                        // Only "drop this short-term picture" is modelled; long-term and reset operations are not.
-                        guard operation == 1, let differenceMinus1 = bits.readExpGolomb() else { return nil }
-                        marking!.append(differenceMinus1 + 1)
-                    }
-                }
+        switch header.marking {
+        case .idr(_, let longTerm):
+            if longTerm { return nil }
+        case .adaptive(let operations):
+            marking = []
+            for operation in operations {
+                guard operation.operation == 1, let differenceMinus1 = operation.differenceOfPicNumsMinus1 else { return nil }
+                marking!.append(differenceMinus1 + 1)
             }
+        case .slidingWindow, nil:
+            break
         }
-        let kind: SliceKind = isB ? .bidirectional
-            : isP ? .predicted(activeCount: active.0, modifications: modifications[0]) : .intra
-        return (pps.spsID, frameNum, Slice(kind: kind, marking: marking))
-    }
-
-    private static func skipPredictionWeights(_ bits: inout BitReader, chroma: Bool, counts: [Int]) -> Bool {
-        guard bits.readExpGolomb() != nil else { return false }  // luma_log2_weight_denom
-        if chroma, bits.readExpGolomb() == nil { return false }
-        for count in counts {
-            for _ in 0..<count {
-                guard let luma = bits.read(1) else { return false }
-                if luma == 1, bits.readSignedExpGolomb() == nil || bits.readSignedExpGolomb() == nil { return false }
-                guard chroma else { continue }
-                guard let chromaFlag = bits.read(1) else { return false }
-                if chromaFlag == 1 {
-                    for _ in 0..<4 where bits.readSignedExpGolomb() == nil { return false }
-                }
+        let kind: SliceKind
+        switch header.kind {
+        case .b:
+            kind = .bidirectional
+        case .p, .sp:
+            var modifications: [PictureNumberChange] = []
+            for change in header.listModifications[0] {
+                guard change.idc <= 1 else { return nil }  // 2: a long-term picture
+                modifications.append(PictureNumberChange(subtract: change.idc == 0, difference: change.value + 1))
             }
+            kind = .predicted(activeCount: header.activeReferences[0], modifications: modifications)
+        case .i, .si:
+            kind = .intra
         }
-        return true
-    }
-}
-
-extension BitReader {
-    /// Signed Exp-Golomb se(v): 1, −1, 2, −2, … for codes 1, 2, 3, 4, …
-    mutating func readSignedExpGolomb() -> Int? {
-        guard let code = readExpGolomb() else { return nil }
-        return code & 1 == 1 ? (code + 1) / 2 : -(code / 2)
+        // B-slices are not reordered here, but a long-term modification still means long-term references.
+        if header.listModifications.joined().contains(where: { $0.idc > 1 }) { return nil }
+        return Slice(kind: kind, marking: marking)
     }
 }

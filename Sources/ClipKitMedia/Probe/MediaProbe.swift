@@ -51,19 +51,11 @@ public enum MediaProbe {
 
     private static func probe(_ path: String, deep: Bool, into info: inout MediaInfo) throws {
         let (input, sniff) = try openInput(path)
-        let isMOV = String(cString: input.context.pointee.iformat.pointee.name).hasPrefix("mov,")
+        let isMOV = isMOV(input)
         info.container = containerName(input, isMOV: isMOV)
         info.fileSize = sniff?.size ?? fileSize(input)
 
-        var videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
-        // MP4 headers carry everything probe reports; other containers may need a look at the packets,
-        // and so does a fragmented MP4, whose mvhd has no duration: avformat_find_stream_info derives
-        // the container's from the fragments' streams, as ffprobe reports it.
-        if !isMOV || videoIndex.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true
-            || input.context.pointee.duration <= 0 {
-            try? input.findStreamInfo()
-            videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
-        }
+        let videoIndex = findVideo(input)
         let duration = input.context.pointee.duration
         info.duration = duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : nil
         if let audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO) { info.audio = audioInfo(input.stream(audioIndex)) }
@@ -73,9 +65,10 @@ public enum MediaProbe {
         }
         let stream = input.stream(videoIndex)
         // Index counting is exact only when the moov holds every sample; fragments are counted from packets.
-        let counted = isMOV && sniff?.hasMoof != true && avformat_index_get_entries_count(stream) > 0
+        var counted = isMOV && sniff?.hasMoof != true && avformat_index_get_entries_count(stream) > 0
             ? countFromIndex(stream) : try countFromPackets(input, stream: videoIndex)
-        info.video = videoInfo(stream, counted: counted)
+        if counted.firstPacket == nil { counted.firstPacket = try? firstPacket(input, stream: videoIndex) }
+        info.video = videoInfo(stream, counted: counted, encoderTag: metadata(input.context.pointee.metadata, "encoder"))
 
         // A deep decode runs even on a file known to be cut, to report how much of it really plays.
         let decoded = deep ? try decodeAll(input, stream: videoIndex) : nil
@@ -122,6 +115,8 @@ public enum MediaProbe {
         var duration: Double?
         var bytes: Int64
         var endOfData: Int64
+        /// The stream's first packet as read, for the writer's SEI.
+        var firstPacket: [UInt8]? = nil
     }
 
     /// Counts the samples the MP4 index will show. The mov demuxer applies edit lists to its index and
@@ -145,7 +140,9 @@ public enum MediaProbe {
         var counted = Counted(frames: 0, duration: nil, bytes: 0, endOfData: 0)
         var first = Int64.max, end = Int64.min
         while try input.read(into: packet) {
-            guard packet.streamIndex == index, !packet.isDiscarded else { continue }
+            guard packet.streamIndex == index else { continue }
+            if counted.firstPacket == nil { counted.firstPacket = Array(packet.bytes) }
+            guard !packet.isDiscarded else { continue }
             counted.frames += 1
             counted.bytes += Int64(packet.size)
             let pts = packet.pts != cffmpeg_nopts_value() ? packet.pts : packet.dts
@@ -155,6 +152,20 @@ public enum MediaProbe {
         }
         if end > first { counted.duration = Double(end - first) * av_q2d(input.stream(index).pointee.time_base) }
         return counted
+    }
+
+    /// The first packet of a stream, read from where the input is (its start, after opening).
+    private static func firstPacket(_ input: InputFile, stream index: Int) throws -> [UInt8]? {
+        input.selectOnly(index)
+        let packet = Packet()
+        while try input.read(into: packet) {
+            if packet.streamIndex == index { return Array(packet.bytes) }
+        }
+        return nil
+    }
+
+    private static func metadata(_ dictionary: OpaquePointer?, _ key: String) -> String? {
+        av_dict_get(dictionary, key, nil, 0).map { String(cString: $0.pointee.value) }
     }
 
     private static func decodeAll(_ input: InputFile, stream index: Int) throws -> (frames: Int, errors: Int) {
@@ -178,22 +189,16 @@ public enum MediaProbe {
         }
     }
 
-    private static func videoInfo(_ stream: UnsafeMutablePointer<AVStream>, counted: Counted) -> VideoInfo {
+    private static func videoInfo(_ stream: UnsafeMutablePointer<AVStream>, counted: Counted, encoderTag: String?) -> VideoInfo {
         let par = stream.pointee.codecpar.pointee
         let timeBase = av_q2d(stream.pointee.time_base)
-        let sets: ParameterSets? = {
-            let extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []
-            switch par.codec_id {
-            case AV_CODEC_ID_H264: return ParameterSets.h264(extradata)
-            case AV_CODEC_ID_HEVC: return ParameterSets.hevc(extradata)
-            default: return nil
-            }
-        }()
+        let sets = parameterSets(stream)
         let profileNumber = par.profile != FF_PROFILE_UNKNOWN ? par.profile : sets?.profile
         let profile = profileNumber.flatMap { avcodec_profile_name(par.codec_id, $0) }.map { String(cString: $0) }
+        let color = self.color(stream, encoderTag: encoderTag, firstPacket: counted.firstPacket)
         let pixelFormat: String? = par.format >= 0
             ? av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) }
-            : sets?.pixelFormatName(fullRange: par.color_range == AVCOL_RANGE_JPEG)
+            : sets?.pixelFormatName(fullRange: color.range == .pc)
 
         let rotation = clockwiseRotation(stream)
         var displayWidth = Int(par.width), displayHeight = Int(par.height)
@@ -212,7 +217,62 @@ public enum MediaProbe {
             codec: String(cString: avcodec_get_name(par.codec_id)), profile: profile,
             width: Int(par.width), height: Int(par.height), displayWidth: displayWidth, displayHeight: displayHeight,
             rotation: rotation, pixelFormat: pixelFormat, frameRate: frameRate.isValid ? frameRate.reduced : nil,
-            frameCount: counted.frames, duration: duration, bitRate: bitRate > 0 ? bitRate : nil)
+            frameCount: counted.frames, duration: duration, bitRate: bitRate > 0 ? bitRate : nil, color: color)
+    }
+
+    /// The facts probe needs from an H.264/HEVC stream's extradata (avcC, hvcC, Annex B).
+    private static func parameterSets(_ stream: UnsafeMutablePointer<AVStream>) -> ParameterSets? {
+        let par = stream.pointee.codecpar.pointee
+        let extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []
+        switch par.codec_id {
+        case AV_CODEC_ID_H264: return ParameterSets.h264(extradata)
+        case AV_CODEC_ID_HEVC: return ParameterSets.hevc(extradata)
+        default: return nil
+        }
+    }
+
+    /// A stream's colour by the one rule (`VideoColor(evidence:)`), from the evidence FFmpeg exposes:
+    /// the demuxer's tags (an MP4 colr box; for other containers after find_stream_info, the decoder's
+    /// view), the VUI in the extradata, the container's encoder tag and the SEI of the first packet.
+    static func color(_ stream: UnsafeMutablePointer<AVStream>, encoderTag: String?, firstPacket: [UInt8]?) -> VideoColor {
+        let par = stream.pointee.codecpar.pointee
+        let sets = parameterSets(stream)
+        let container = ColorTags(matrix: Int(par.color_space.rawValue), primaries: Int(par.color_primaries.rawValue),
+                                  transfer: Int(par.color_trc.rawValue),
+                                  fullRange: par.color_range == AVCOL_RANGE_JPEG ? true : par.color_range == AVCOL_RANGE_MPEG ? false : nil)
+        let codec = String(cString: avcodec_get_name(par.codec_id))
+        let sei = firstPacket.flatMap { StreamColor.seiTexts(codec: codec, parameterSets: sets, firstAccessUnit: $0) } ?? []
+        return VideoColor(evidence: StreamColor.evidence(parameterSets: sets, container: container, encoderTag: encoderTag, seiTexts: sei))
+    }
+
+    /// The colour `probe` reports for a file's video, without counting its frames: the MP4 fast path's
+    /// answer when it has one, else FFmpeg's view of a separate opening (so a caller's own reading
+    /// position is untouched). Nil without a video stream.
+    /// - Throws: `MediaProblem` if the file cannot be opened.
+    package static func color(_ path: String) throws -> VideoColor? {
+        if !path.contains("://"), let color = MP4Probe.probe(path)?.video?.color { return color }
+        let (input, _) = try openInput(path)
+        guard let index = findVideo(input) else { return nil }
+        return color(input.stream(index), encoderTag: metadata(input.context.pointee.metadata, "encoder"),
+                     firstPacket: try? firstPacket(input, stream: index))
+    }
+
+    /// The video stream probe reports on. MP4 headers carry everything probe reports; other containers
+    /// (and an MP4 stream without a size) may need a look at the packets first, and so does a fragmented
+    /// MP4, whose mvhd has no duration: avformat_find_stream_info derives the container's from the
+    /// fragments' streams, as ffprobe reports it.
+    private static func findVideo(_ input: InputFile) -> Int? {
+        let index = input.bestStream(AVMEDIA_TYPE_VIDEO)
+        if !isMOV(input) || index.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true
+            || input.context.pointee.duration <= 0 {
+            try? input.findStreamInfo()
+            return input.bestStream(AVMEDIA_TYPE_VIDEO)
+        }
+        return index
+    }
+
+    private static func isMOV(_ input: InputFile) -> Bool {
+        String(cString: input.context.pointee.iformat.pointee.name).hasPrefix("mov,")
     }
 
     private static func audioInfo(_ stream: UnsafeMutablePointer<AVStream>) -> AudioInfo {

@@ -1,7 +1,7 @@
 import CFFmpeg
 import ClipKitCore
 
-/// How `VideoWriter` encodes: H.264 (libx264) in MP4, BT.709 tagged, optionally with AAC audio.
+/// How `VideoWriter` encodes: H.264 (libx264) in MP4, BT.709 tagged by default, optionally with AAC audio.
 public struct VideoSettings: Sendable, Hashable {
     public var width: Int
     public var height: Int
@@ -14,9 +14,14 @@ public struct VideoSettings: Sendable, Hashable {
     public var keyframeInterval: Int?
     /// Audio sample rate and channels, or nil for a silent clip.
     public var audio: AudioSettings?
+    /// The RGB → YUV matrix: `.bt709` or `.bt601` (others are written as BT.709).
+    public var matrix: ColorMatrix
+    /// Say the matrix in the stream (VUI and colr box). Untagged BT.601 is what ffmpeg, imageio and
+    /// PyAV write by default; the sandbox uses it to stand in for such providers.
+    public var tagsColor: Bool
 
     public init(width: Int, height: Int, frameRate: Rational, crf: Int = 16, preset: String = "veryfast",
-                keyframeInterval: Int? = nil, audio: AudioSettings? = nil) {
+                keyframeInterval: Int? = nil, audio: AudioSettings? = nil, matrix: ColorMatrix = .bt709, tagsColor: Bool = true) {
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -24,6 +29,16 @@ public struct VideoSettings: Sendable, Hashable {
         self.preset = preset
         self.keyframeInterval = keyframeInterval
         self.audio = audio
+        self.matrix = matrix == .bt601 ? .bt601 : .bt709
+        self.tagsColor = tagsColor
+    }
+
+    /// The tags the encoder and the frames carry: BT.709 in full, BT.601 as its matrix (SMPTE 170M)
+    /// with video range, or nothing at all.
+    var colorTags: (space: AVColorSpace, primaries: AVColorPrimaries, transfer: AVColorTransferCharacteristic, range: AVColorRange) {
+        guard tagsColor else { return (AVCOL_SPC_UNSPECIFIED, AVCOL_PRI_UNSPECIFIED, AVCOL_TRC_UNSPECIFIED, AVCOL_RANGE_UNSPECIFIED) }
+        return matrix == .bt709 ? (AVCOL_SPC_BT709, AVCOL_PRI_BT709, AVCOL_TRC_BT709, AVCOL_RANGE_MPEG)
+            : (AVCOL_SPC_SMPTE170M, AVCOL_PRI_SMPTE170M, AVCOL_TRC_SMPTE170M, AVCOL_RANGE_MPEG)
     }
 }
 
@@ -127,10 +142,11 @@ public final class VideoWriter {
             ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
             ctx.pointee.time_base = AVRational(num: Int32(settings.frameRate.denominator), den: Int32(settings.frameRate.numerator))
             ctx.pointee.framerate = AVRational(num: Int32(settings.frameRate.numerator), den: Int32(settings.frameRate.denominator))
-            ctx.pointee.colorspace = AVCOL_SPC_BT709
-            ctx.pointee.color_primaries = AVCOL_PRI_BT709
-            ctx.pointee.color_trc = AVCOL_TRC_BT709
-            ctx.pointee.color_range = AVCOL_RANGE_MPEG
+            let tags = settings.colorTags
+            ctx.pointee.colorspace = tags.space
+            ctx.pointee.color_primaries = tags.primaries
+            ctx.pointee.color_trc = tags.transfer
+            ctx.pointee.color_range = tags.range
             ctx.pointee.thread_count = 0
             if let interval = settings.keyframeInterval { ctx.pointee.gop_size = Int32(interval) }
             if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
@@ -149,8 +165,9 @@ public final class VideoWriter {
         precondition(image.width == settings.width && image.height == settings.height, "frame size must match the writer's")
         let rgb = try image.frame()
         if rgbToYUV == nil {
-            rgbToYUV = try Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
-                              to: (settings.width, settings.height, AV_PIX_FMT_YUV420P), targetMatrix: SWS_CS_ITU709, targetFullRange: false)
+            rgbToYUV = try Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_DEFAULT, sourceFullRange: true,
+                              to: (settings.width, settings.height, AV_PIX_FMT_YUV420P), targetMatrix: Scaler.coefficients(settings.matrix),
+                              targetFullRange: false)
         }
         try append(frame: try rgbToYUV!.convert(rgb))
     }
@@ -160,8 +177,8 @@ public final class VideoWriter {
         guard let video else { preconditionFailure("append(frame:) on a VideoWriter that copies packets") }
         frame.pointer.pointee.pts = Int64(framesWritten)
         frame.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
-        frame.pointer.pointee.colorspace = AVCOL_SPC_BT709
-        frame.pointer.pointee.color_range = AVCOL_RANGE_MPEG
+        frame.pointer.pointee.colorspace = settings.colorTags.space
+        frame.pointer.pointee.color_range = settings.colorTags.range
         try video.encode(frame) { try write($0, from: video.context.pointee.time_base, to: videoStream) }
         framesWritten += 1
     }
