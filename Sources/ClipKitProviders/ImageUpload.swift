@@ -70,3 +70,51 @@ extension ImageInput {
         }
     }
 }
+
+/// A voice track made ready to send (s2v): its bytes, type and decoded length.
+struct EncodedAudio: Sendable {
+    var data: Data
+    var mimeType: String
+    /// Seconds of sound, decoded: what the clip and its bill should last.
+    var duration: Double
+
+    /// `data:audio/mpeg;base64,…`: inline, like DashScope's images (see `AudioPreparation`).
+    var dataURI: String { "data:\(mimeType);base64,\(data.base64EncodedString())" }
+}
+
+/// Turns an `AudioInput` into what DashScope accepts. A local file is sent inline as a data URI, as
+/// local images are: DashScope documents inline data for image inputs, and a router exposes no upload
+/// endpoint (DashScope's own temporary upload gives `oss://` URLs valid only for the account that made
+/// them). Its bytes are sent as they are; the length is decoded first, both to refuse a file with no
+/// sound before anything is paid for and to record what the clip should last.
+enum AudioPreparation {
+    /// Reads and measures a local voice track; nil for a URL (sent as is, not fetched).
+    /// - Throws: `ProviderError.audioUnreadable` naming the file and the failed step.
+    static func encode(_ input: AudioInput, provider: String, media: any MediaToolkit) throws -> EncodedAudio? {
+        guard case .file(let path) = input else { return nil }
+        let info = media.probeAudio(path)
+        if let problem = info.error {
+            throw ProviderError.audioUnreadable(provider: provider, audio: path, "cannot use it as a voice track: \(problem)")
+        }
+        guard let duration = info.audio?.duration, duration > 0 else {
+            throw ProviderError.audioUnreadable(provider: provider, audio: path, "it decodes to no sound")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ProviderError.audioUnreadable(provider: provider, audio: path, "cannot read it: \(error.localizedDescription)")
+        }
+        return EncodedAudio(data: data, mimeType: mimeType(container: info.container, path: path), duration: duration)
+    }
+
+    /// The MIME type of a sound file, from the container FFmpeg found (else the extension).
+    static func mimeType(container: String?, path: String) -> String {
+        let byContainer = ["mp3": "audio/mpeg", "wav": "audio/wav", "mp4": "audio/mp4", "mov": "audio/mp4",
+                           "aac": "audio/aac", "ogg": "audio/ogg", "flac": "audio/flac"]
+        let byExtension = ["mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "aac": "audio/aac",
+                           "ogg": "audio/ogg", "flac": "audio/flac"]
+        return container.flatMap { byContainer[$0] } ?? byExtension[(path as NSString).pathExtension.lowercased()]
+            ?? "application/octet-stream"
+    }
+}
