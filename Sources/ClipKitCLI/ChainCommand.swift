@@ -132,7 +132,7 @@ struct ChainCommand: AsyncParsableCommand {
         var totals: [String: Money] = [:]
         let rows = plan.map { segment -> [String] in
             if let estimate = segment.estimate { totals[estimate.currency] = (totals[estimate.currency] ?? .zero(estimate.currency)) + estimate }
-            return ["\(segment.index + 1)", segment.mode.rawValue, segment.model, segment.tier.rawValue, "\(segment.seconds) s",
+            return ["\(segment.index + 1)", segment.mode.rawValue, segment.model, segment.tier.rawValue, "\(segment.seconds == segment.seconds.rounded() ? String(Int(segment.seconds)) : String(segment.seconds)) s",
                     segment.estimate?.description ?? "no price", String(segment.prompt.prefix(48))]
         }
         var text = TextTable.render(header: ["#", "MODE", "MODEL", "TIER", "LENGTH", "ESTIMATE", "PROMPT"], rows: rows)

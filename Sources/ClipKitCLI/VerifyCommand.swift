@@ -13,6 +13,11 @@ struct VerifyCommand: AsyncParsableCommand {
             Examples:
               clipkit verify clip.mp4 --tier 480P --duration 5 --fps 30 --audio no
               clipkit verify clip.mp4 --tier 720P --duration 5 --tolerance-frames 2 --deep
+              clipkit verify talk.mp4 --tier 480P --audio-file voice.mp3   # s2v: as long as the voice, with it
+
+            With --audio-file (an s2v clip and the voice it was made from) the clip must last as long as the
+            voice, decoded to the sample, within --tolerance-frames either way, and carry a sound track as
+            long as its video.
 
             Exit codes: 0 as billed; 1 a property failed; 2 bad arguments; 3 the clip could not be read.
             """
@@ -39,6 +44,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Whether the clip must have audio: yes or no.")
     var audio: YesNo?
 
+    @Option(help: "s2v: the voice the clip was made from; the clip must be as long as it and carry it.")
+    var audioFile: String?
+
     @Flag(help: "Decode every frame too, to catch corrupt data behind a good header.")
     var deep = false
 
@@ -47,9 +55,11 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if tier == nil, duration == nil, fps == nil, audio == nil {
-            throw ValidationError("nothing to verify: give at least one of --tier, --duration, --fps, --audio")
+        if tier == nil, duration == nil, fps == nil, audio == nil, audioFile == nil {
+            throw ValidationError("nothing to verify: give at least one of --tier, --duration, --fps, --audio, --audio-file")
         }
+        if audioFile != nil, duration != nil { throw ValidationError("--audio-file sets the duration: give one or the other") }
+        if audioFile != nil, audio == .no { throw ValidationError("--audio-file needs the clip's audio: drop --audio no") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         if toleranceFrames < 0 { throw ValidationError("--tolerance-frames must be 0 or more") }
     }
@@ -60,8 +70,20 @@ struct VerifyCommand: AsyncParsableCommand {
             Stderr.print("clipkit: \(error.message) [\(error.code.rawValue)]")
             throw ExitStatus.inputUnreadable.exitCode
         }
-        let requirements = ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames),
+        var requirements = ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames),
                                             fps: fps, audio: audio.map { $0 == .yes })
+        if let audioFile {
+            let voice = MediaProbe.probeAudio(audioFile)
+            guard voice.error == nil, let seconds = voice.audio?.duration else {
+                Stderr.print("clipkit: \(voice.error?.message ?? "\(audioFile): no sound") [\(voice.error?.code.rawValue ?? "noAudio")]")
+                throw ExitStatus.inputUnreadable.exitCode
+            }
+            // The last frame should end where the voice does: a clip longer than its voice is not as made either.
+            requirements.duration = seconds
+            requirements.rule.acceptsLonger = false
+            requirements.audio = true
+            requirements.soundtrackCoversVideo = true
+        }
         let failures = requirements.failures(of: info)
         guard failures.isEmpty else {
             Stdout.write(failures.map { "\(file): \($0)\n" }.joined())
