@@ -68,9 +68,9 @@ public struct DashScopeClient: VideoProvider {
             // video-generation and defers to the Bailian docs for the rest; see README).
             path = "/api/v1/services/aigc/image2video/video-synthesis"
             input["image_url"] = .string(try imageURL(portrait))
-            let voice = try AudioPreparation.encode(audio, provider: name, media: media)
-            if case .url(let url) = audio { input["audio_url"] = .string(url) } else { input["audio_url"] = .string(voice?.dataURI) }
-            audioSeconds = voice?.duration
+            let voice = try VoicePreparation.prepare(audio, provider: name, media: media)
+            input["audio_url"] = .string(voice.reference)
+            audioSeconds = voice.duration
             parameters["resolution"] = .string(request.resolution?.rawValue)
         }
         for (key, value) in request.extraParameters { parameters[key] = value }

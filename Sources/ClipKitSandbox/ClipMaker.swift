@@ -75,7 +75,7 @@ enum ClipMaker {
             }
         }
         if spec.audio, let soundtrack = spec.soundtrack {
-            try writer.appendAudio(Array(soundtrack.dropFirst(min(soundtrack.count, spec.frames * 48_000 / spec.fps * 2))))
+            try writer.appendAudio(Array(soundtrack.dropFirst(min(soundtrack.count, spec.frames * samplesPerFrame(fps: spec.fps)))))
         }
         try writer.finish()
     }
@@ -200,9 +200,12 @@ enum ClipMaker {
         return (random.unit() * 2 - 1, random.unit() * 2 - 1)
     }
 
+    /// Interleaved samples of 48 kHz stereo sound in one frame's time.
+    static func samplesPerFrame(fps: Int) -> Int { 48_000 / fps * 2 }
+
     /// One frame's worth of a 48 kHz stereo soundtrack (empty past its end).
     static func slice(_ soundtrack: [Float], frame: Int, fps: Int) -> [Float] {
-        let perFrame = 48_000 / fps * 2
+        let perFrame = samplesPerFrame(fps: fps)
         let start = min(soundtrack.count, frame * perFrame)
         return Array(soundtrack[start..<min(soundtrack.count, start + perFrame)])
     }

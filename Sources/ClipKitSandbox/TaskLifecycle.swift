@@ -70,7 +70,7 @@ extension Handlers {
         var soundtrack = plan.voice?.samples
         if await state.draw("short", rate: faults.shortClipRate) {
             frames = Int(Double(frames) * 0.84)  // 4.2 s of 5; a voice's clip loses the end of its sound too
-            soundtrack = soundtrack.map { Array($0.prefix(frames * 48_000 / profile.fps * 2)) }
+            soundtrack = soundtrack.map { Array($0.prefix(frames * ClipMaker.samplesPerFrame(fps: profile.fps))) }
         }
         if plan.voice != nil, await state.draw("missingAudio", rate: faults.missingAudioRate) { soundtrack = nil }
         var renderSize = size
