@@ -119,7 +119,8 @@ let package = Package(
         .testTarget(
             name: "ClipKitProvidersTests",
             dependencies: [
-                "ClipKitProviders", "ClipKitSandbox", "ClipKitCore", "ClipKitMedia", "ClipKitTestSupport",
+                // ClipKitAudit: the s2v tests audit what the sandbox billed.
+                "ClipKitProviders", "ClipKitSandbox", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitTestSupport",
                 "ClipKitSandboxTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

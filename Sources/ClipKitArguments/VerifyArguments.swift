@@ -25,6 +25,9 @@ public struct VerifyArguments: ParsableArguments {
     @Option(help: "Whether the clip must have audio: yes or no.")
     public var audio: YesNo?
 
+    @Option(help: "s2v: the voice the clip was made from; the clip must be as long as it and carry it.")
+    public var audioFile: String?
+
     @Flag(help: "Decode every frame too, to catch corrupt data behind a good header.")
     public var deep = false
 
@@ -35,25 +38,44 @@ public struct VerifyArguments: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if tier == nil, duration == nil, fps == nil, audio == nil {
-            throw ValidationError("nothing to verify: give at least one of --tier, --duration, --fps, --audio")
+        if tier == nil, duration == nil, fps == nil, audio == nil, audioFile == nil {
+            throw ValidationError("nothing to verify: give at least one of --tier, --duration, --fps, --audio, --audio-file")
         }
+        if audioFile != nil, duration != nil { throw ValidationError("--audio-file sets the duration: give one or the other") }
+        if audioFile != nil, audio == .no { throw ValidationError("--audio-file needs the clip's audio: drop --audio no") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         if toleranceFrames < 0 { throw ValidationError("--tolerance-frames must be 0 or more") }
     }
 
-    public var requirements: ClipRequirements {
-        ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames), fps: fps,
-                         audio: audio.map { $0 == .yes })
+    /// What the clip must satisfy; `voiceSeconds` is the decoded length of `--audio-file`.
+    public func requirements(voiceSeconds: Double? = nil) -> ClipRequirements {
+        var requirements = ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames),
+                                            fps: fps, audio: audio.map { $0 == .yes })
+        if let voiceSeconds {
+            // The last frame should end where the voice does: a clip longer than its voice is not as made either.
+            requirements.duration = voiceSeconds
+            requirements.rule.acceptsLonger = false
+            requirements.audio = true
+            requirements.soundtrackCoversVideo = true
+        }
+        return requirements
     }
 
     /// What verify prints and its exit code: 0 as billed ("FILE: ok" on stderr), 1 a property failed
     /// (one line each on stdout), 3 the clip could not be read (the reason on stderr).
-    public func verdict(for info: MediaInfo) -> (stdout: String, stderr: String, status: Int32) {
+    /// - Parameter voice: the probe of `--audio-file` (only the engine decodes it).
+    public func verdict(for info: MediaInfo, voice: MediaInfo? = nil) -> (stdout: String, stderr: String, status: Int32) {
         if let error = info.error, info.video == nil {
             return ("", "clipkit: \(error.message) [\(error.code.rawValue)]\n", 3)
         }
-        let failures = requirements.failures(of: info)
+        var voiceSeconds: Double?
+        if let audioFile {
+            guard let voice, voice.error == nil, let seconds = voice.audio?.duration else {
+                return ("", "clipkit: \(voice?.error?.message ?? "\(audioFile): no sound") [\(voice?.error?.code.rawValue ?? "noAudio")]\n", 3)
+            }
+            voiceSeconds = seconds
+        }
+        let failures = requirements(voiceSeconds: voiceSeconds).failures(of: info)
         guard failures.isEmpty else { return (failures.map { "\(file): \($0)\n" }.joined(), "", 1) }
         return ("", "\(file): ok\n", 0)
     }

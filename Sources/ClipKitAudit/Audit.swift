@@ -176,16 +176,17 @@ public struct Audit: Sendable {
             paidSeconds: state.outputSeconds ?? seconds ?? state.requestedSeconds ?? rule?.clipSeconds,
             charge: bill?.amount ?? expected, expectedCharge: expected, chargeFromBill: bill?.amount != nil,
             rule: rule, audio: audio, clip: match?.path, matchMethod: match?.method,
-            record: bill?.location ?? state.impliedCharge ?? state.first, executionSeconds: state.executionSeconds)
+            record: bill?.location ?? state.impliedCharge ?? state.first, executionSeconds: state.executionSeconds,
+            inputAudioSeconds: state.inputAudioSeconds)
     }
 }
 
 extension PriceBook {
     /// Audio expectation for a model with no price rule, from its name: wan2.5 and later deliver
-    /// audio, s2v follows its input, wan2.2 is silent.
+    /// audio, s2v carries the voice sent, wan2.2 is silent.
     static func audioExpectation(model: String?) -> PriceRule.AudioExpectation {
         guard let name = model?.lowercased() else { return .any }
-        if name.contains("s2v") { return .any }
+        if name.contains("s2v") { return .input }
         if name.contains("2.5") || name.contains("2.6") { return .expected }
         if name.contains("2.2") || name.contains("2.1") { return .none }
         return .any

@@ -44,6 +44,8 @@ public struct BilledTask: Sendable, Hashable {
     public var record: RecordLocation
     /// ModelVerse execution time, for the report only.
     public var executionSeconds: Decimal?
+    /// s2v: the length of the voice sent (from the task record), which the clip and its bill follow.
+    public var inputAudioSeconds: Decimal?
 
     public init(
         taskID: String, provider: String, model: String? = nil, status: TaskStatus? = .succeeded,
@@ -52,7 +54,8 @@ public struct BilledTask: Sendable, Hashable {
         billedSeconds: Decimal? = nil, paidSeconds: Decimal? = nil, charge: Money?, expectedCharge: Money? = nil,
         chargeFromBill: Bool = false, rule: PriceRule? = nil, audio: PriceRule.AudioExpectation = .any,
         clip: String? = nil, matchMethod: MatchMethod? = nil,
-        record: RecordLocation = RecordLocation(file: "-", line: 0), executionSeconds: Decimal? = nil
+        record: RecordLocation = RecordLocation(file: "-", line: 0), executionSeconds: Decimal? = nil,
+        inputAudioSeconds: Decimal? = nil
     ) {
         self.taskID = taskID
         self.provider = provider
@@ -75,6 +78,7 @@ public struct BilledTask: Sendable, Hashable {
         self.matchMethod = matchMethod
         self.record = record
         self.executionSeconds = executionSeconds
+        self.inputAudioSeconds = inputAudioSeconds
     }
 
     /// "task abc (wan2.2-t2v-plus, records/bill.csv:4)".

@@ -25,7 +25,7 @@ enum BuiltInPrices {
         dashScope(["wan2.2-t2v-plus", "wan2.2-i2v-plus"], [.p480: "0.14", .p1080: "0.70"], audio: .none)
         dashScope(
             ["wan2.2-i2v-flash", "wan2.2-kf2v-flash"], [.p480: "0.10", .p720: "0.20", .p1080: "0.48"], audio: .none)
-        dashScope(["wan2.2-s2v"], [.p480: "0.50", .p720: "0.90"], audio: .any)
+        dashScope(["wan2.2-s2v"], [.p480: "0.50", .p720: "0.90"], audio: .input)
 
         // WaveSpeed, USD. i2v-plus-480p: "$0.20 per 5 s clip, minimum charge 5 s, no partial billing".
         rules.append(

@@ -39,7 +39,7 @@ public enum Checks {
             durationShort(task, media: media, options: options),
             tierMismatch(task, media: media, priceBook: priceBook),
             frameCountInconsistent(task, media: media, options: options),
-            audio(task, media: media),
+            audio(task, media: media, options: options),
         ].compactMap { $0 }
         return findings
     }
@@ -127,18 +127,30 @@ public enum Checks {
     }
 
     /// The delivered video is shorter than paid for by more than the tolerance (`AsBilledRule`; a
-    /// longer clip is never over-billed). The amount is the pro-rata value of the missing seconds:
-    /// charge × missing ÷ paid seconds.
+    /// longer clip is never over-billed), or, for s2v, the seconds paid run past the voice sent
+    /// (`billedBeyondAudio`). The amount is the pro-rata value of the seconds nothing supports:
+    /// charge × (paid − the clip's or the voice's length, whichever is shorter) ÷ paid seconds.
     public static func durationShort(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
-        guard let paid = task.paidSeconds, paid > 0, let delivered = deliveredSeconds(media),
-            case .short = options.asBilled.length(of: media, billedSeconds: paid.doubleValue)
-        else { return nil }
-        let missing = paid - delivered
-        let amount = task.charge.map { ($0 * (missing / paid)).rounded() }
-        return finding(
-            .durationShort, .error, task, media: media,
-            "\(task.name): \(media.path) lasts \(seconds(delivered)), \(seconds(missing)) short of the \(seconds(paid)) billed",
-            amount)
+        guard let paid = task.paidSeconds, paid > 0, let delivered = deliveredSeconds(media) else { return nil }
+        let voice = task.inputAudioSeconds
+        let verdict = options.asBilled.length(of: media, billedSeconds: paid.doubleValue, inputSeconds: voice?.doubleValue)
+        let supported = Swift.min(delivered, voice ?? delivered)
+        let amount = task.charge.map { ($0 * ((paid - supported) / paid)).rounded() }
+        let voiceText = voice.map { "; the voice sent lasts \(seconds($0))" } ?? ""
+        switch verdict {
+        case .short:
+            return finding(
+                .durationShort, .error, task, media: media,
+                "\(task.name): \(media.path) lasts \(seconds(delivered)), \(seconds(paid - delivered)) short of the \(seconds(paid)) billed\(voiceText)",
+                amount)
+        case .beyondInput:
+            return finding(
+                .billedBeyondAudio, .error, task, media: media,
+                "\(task.name): billed \(seconds(paid)) but the voice sent lasts \(seconds(voice)), \(seconds(paid - supported)) less (\(media.path) lasts \(seconds(delivered)))",
+                amount)
+        case .asBilled, .long, .unmeasured:
+            return nil
+        }
     }
 
     /// The delivered tier against the billed tier. A lower tier is over-billed by the charge minus
@@ -192,9 +204,12 @@ public enum Checks {
             task.charge.map { .zero($0.currency) })
     }
 
-    /// Audio against the model: wan2.5 delivers audio by default, wan2.2 none.
-    public static func audio(_ task: BilledTask, media: MediaInfo) -> Finding? {
+    /// Audio against the model: wan2.5 delivers audio by default, wan2.2 none, s2v the voice sent. An
+    /// s2v clip whose voice is missing or ends early is over-billed by the seconds of video paid for
+    /// without it: charge × silent seconds ÷ paid seconds.
+    public static func audio(_ task: BilledTask, media: MediaInfo, options: AuditOptions = AuditOptions()) -> Finding? {
         let zero = task.charge.map { Money.zero($0.currency) }
+        if task.audio == .input { return voice(task, media: media, options: options) }
         switch task.audio {
         case .expected where media.audio == nil:
             return finding(
@@ -206,6 +221,32 @@ public enum Checks {
                 "\(task.name): \(media.path) has audio, but \(task.model ?? "the model") is silent: is it the right clip?",
                 zero)
         default:
+            return nil
+        }
+    }
+
+    /// An s2v clip's voice track against its video (`AsBilledRule.soundtrack`).
+    static func voice(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
+        guard let delivered = deliveredSeconds(media) else { return nil }
+        let verdict = options.asBilled.soundtrack(of: media)
+        // Only the seconds paid for count: a clip longer than billed loses nothing by its silent end.
+        let paidFor = Swift.min(delivered, task.paidSeconds ?? delivered)
+        func value(_ silent: Decimal) -> Money? {
+            guard let charge = task.charge, let paid = task.paidSeconds, paid > 0 else { return task.charge }
+            return (charge * (Swift.max(0, silent) / paid)).rounded()
+        }
+        switch verdict {
+        case .missing:
+            return finding(
+                .audioMissing, .error, task, media: media,
+                "\(task.name): \(media.path) has no audio, but \(task.model ?? "the model") delivers the voice sent", value(paidFor))
+        case .short:
+            let sound = media.audio?.duration.map { Rounding.halfUp.round(Decimal($0), scale: 3) } ?? 0
+            return finding(
+                .audioShort, .error, task, media: media,
+                "\(task.name): \(media.path) has \(seconds(sound)) of sound for \(seconds(delivered)) of video: \(seconds(paidFor - sound)) paid for without the voice",
+                value(paidFor - sound))
+        case .asBilled, .unmeasured:
             return nil
         }
     }

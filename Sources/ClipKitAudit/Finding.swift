@@ -6,12 +6,16 @@ public struct Finding: Sendable, Hashable, Codable {
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The delivered video is shorter than the seconds billed (beyond the tolerance).
         case durationShort
+        /// s2v: the seconds billed run past the voice sent, which the clip's length follows.
+        case billedBeyondAudio
         /// The delivered resolution tier is not the tier billed.
         case tierMismatch
         /// The frame count does not match frame rate × duration.
         case frameCountInconsistent
-        /// The model delivers audio (wan2.5) but the clip has none.
+        /// The model delivers audio (wan2.5, or s2v's voice) but the clip has none.
         case audioMissing
+        /// s2v: the clip's voice track ends before its video does.
+        case audioShort
         /// The model is silent (wan2.2) but the clip has audio.
         case audioUnexpected
         /// No clip was found for a billed task.

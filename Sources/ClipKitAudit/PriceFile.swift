@@ -128,7 +128,7 @@ extension PriceBook {
         var audio = existing?.audio ?? .any
         if let text = value["audio"]?.stringValue {
             guard let parsed = PriceRule.AudioExpectation(rawValue: text) else {
-                throw RuleError(text: "\"audio\" must be \"expected\", \"none\" or \"any\"")
+                throw RuleError(text: "\"audio\" must be \"expected\", \"none\", \"any\" or \"input\"")
             }
             audio = parsed
         }

@@ -21,8 +21,11 @@ public struct PriceRule: Sendable, Hashable, Codable {
         case expected
         /// Silent output (wan2.2 t2v/i2v/kf2v).
         case none
-        /// Either (s2v follows its input; unknown models).
+        /// Either (unknown models).
         case any
+        /// The input's sound (s2v: the voice sent): present, and as long as the video. A clip without it
+        /// is not what was billed.
+        case input
     }
 
     /// Lower-case provider name: `dashscope`, `wavespeed`, `modelverse`, …

@@ -25,6 +25,7 @@ struct TaskAccount: Sendable {
     var outputSeconds: Decimal?
     var requestedSeconds: Decimal?
     var executionSeconds: Decimal?
+    var inputAudioSeconds: Decimal?
     var outputURLs: [String] = []
     var audioRequested: Bool?
     var clipHint: String?
@@ -67,6 +68,7 @@ struct TaskAccount: Sendable {
         outputSeconds = outputSeconds ?? record.outputSeconds
         requestedSeconds = requestedSeconds ?? record.requestedSeconds
         executionSeconds = executionSeconds ?? record.executionSeconds
+        inputAudioSeconds = inputAudioSeconds ?? record.inputAudioSeconds
         if outputURLs.isEmpty { outputURLs = Array(record.outputURLs.prefix(2)) }
         audioRequested = audioRequested ?? record.audioRequested
         clipHint = clipHint ?? record.clipHint

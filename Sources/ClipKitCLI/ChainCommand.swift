@@ -128,11 +128,16 @@ struct ChainCommand: AsyncParsableCommand {
         return money
     }
 
+    /// "5" for whole seconds, "10.23" for a voice's fractional ones.
+    static func secondsText(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+
     static func planTable(_ plan: [SegmentPlan], provider: String, budget: Money?) -> String {
         var totals: [String: Money] = [:]
         let rows = plan.map { segment -> [String] in
             if let estimate = segment.estimate { totals[estimate.currency] = (totals[estimate.currency] ?? .zero(estimate.currency)) + estimate }
-            return ["\(segment.index + 1)", segment.mode.rawValue, segment.model, segment.tier.rawValue, "\(segment.seconds) s",
+            return ["\(segment.index + 1)", segment.mode.rawValue, segment.model, segment.tier.rawValue, "\(secondsText(segment.seconds)) s",
                     segment.estimate?.description ?? "no price", String(segment.prompt.prefix(48))]
         }
         var text = TextTable.render(header: ["#", "MODE", "MODEL", "TIER", "LENGTH", "ESTIMATE", "PROMPT"], rows: rows)

@@ -35,8 +35,8 @@ enum Failures {
             }
         case let error as ProviderError:
             switch error.code {
-            case .missingAPIKey, .configUnreadable, .invalidRequest: return .usage
-            case .imageUnreadable, .recordUnreadable: return .inputUnreadable
+            case .missingAPIKey, .configUnreadable, .invalidRequest, .modeUnsupported: return .usage
+            case .imageUnreadable, .audioUnreadable, .recordUnreadable: return .inputUnreadable
             default: return .checkFailed
             }
         case let error as SandboxError:

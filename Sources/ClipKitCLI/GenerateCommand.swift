@@ -9,7 +9,8 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate one clip with a provider: submit, poll, download, and record the task.",
         discussion: """
-            t2v without images, i2v with --image, kf2v with --image and --last-image. Progress (queued,
+            t2v without images, i2v with --image, kf2v with --image and --last-image, s2v (wan2.2-s2v, a
+            talking clip as long as the voice) with --image and --audio VOICE.mp3|wav. Progress (queued,
             running, downloading) goes to stderr; the task record (provider, task id, request without
             secrets, status history, output URL, usage as billed, error) is written beside the clip as
             NAME.task.json and kept up to date, so an interrupted run continues with --resume.
@@ -25,13 +26,15 @@ struct GenerateCommand: AsyncParsableCommand {
                 --prompt "the camera pulls back" --resolution 720P -o clip.mp4
               clipkit generate --provider dashscope --base-url https://router.example/alibailian \\
                 --model wan2.2-kf2v-flash --image a.png --last-image b.png --prompt "day to night" -o kf.mp4
+              clipkit generate --provider sandbox --mode s2v --image portrait.png --audio voice.mp3 -o talk.mp4
               clipkit generate --provider wavespeed --model alibaba/wan-2.2/i2v-plus-480p --image a.png -o ws.mp4
               clipkit generate --provider modelverse --image a.png --prompt "she waves" -o mv.mp4
               clipkit generate --provider dashscope --resume -o clip.mp4
 
             Exit codes: 0 clip written; 1 the task failed, was refused or flagged, or its download was
             denied, or the provider could not be reached; 2 bad arguments, no key, or the output exists
-            without --force; 3 an input image could not be read; 4 the clip or its record cannot be written
+            without --force, or a mode the provider does not offer (s2v is DashScope's); 3 an input image or
+            voice could not be read; 4 the clip or its record cannot be written
             (checked before anything is submitted).
             """
     )
@@ -47,7 +50,10 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Negative prompt.")
     var negativePrompt: String?
 
-    @Option(help: "First frame (i2v, kf2v): a local image or an http(s) URL.")
+    @Option(help: "t2v, i2v, kf2v or s2v (default: from the inputs given).")
+    var mode: GenerationMode?
+
+    @Option(help: "First frame (i2v, kf2v) or reference portrait (s2v): a local image or an http(s) URL.")
     var image: String?
 
     @Option(help: "Last frame (kf2v): a local image or an http(s) URL.")
@@ -65,8 +71,10 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Seed (0…2147483647).")
     var seed: Int?
 
-    @Option(name: .customLong("audio"), help: "Audio on or off for models that make it (true/false).")
-    var audio: Bool?
+    @Option(name: .customLong("audio"), help: ArgumentHelp(
+        "s2v: the voice, a local MP3/WAV (sent inline) or an http(s) URL; or true/false: audio on or off for models that make it.",
+        valueName: "voice|true|false"))
+    var audio: String?
 
     @Option(help: "WaveSpeed: URL to receive the signed completion webhook.")
     var webhook: String?
@@ -83,9 +91,40 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite the clip and record if they exist.")
     var force = false
 
+    /// `--audio true|false`: the switch for models that make audio; anything else names a voice track.
+    private var audioSwitch: Bool? {
+        switch audio?.lowercased() {
+        case "true", "on", "yes": true
+        case "false", "off", "no": false
+        default: nil
+        }
+    }
+
+    private var voice: String? { audioSwitch == nil ? audio : nil }
+
+    /// The mode asked for, or the one the inputs imply.
+    private var resolvedMode: GenerationMode {
+        mode ?? (lastImage != nil ? .kf2v : voice != nil ? .s2v : image != nil ? .i2v : .t2v)
+    }
+
     func validate() throws {
         if !resume, prompt.isEmpty, image == nil { throw ValidationError("give --prompt (and/or --image for i2v)") }
         if lastImage != nil, image == nil { throw ValidationError("--last-image needs --image (kf2v takes both frames)") }
+        switch resolvedMode {
+        case .s2v:
+            if image == nil || voice == nil {
+                throw ValidationError("--mode s2v needs --image (the reference portrait) and --audio (the voice: an MP3/WAV or URL)")
+            }
+            if lastImage != nil { throw ValidationError("--last-image is for kf2v, not s2v") }
+            if duration != nil { throw ValidationError("--duration does not apply to s2v: the clip lasts as long as the voice") }
+        case .kf2v where lastImage == nil: throw ValidationError("--mode kf2v needs --image and --last-image")
+        case .i2v where image == nil || lastImage != nil: throw ValidationError("--mode i2v takes --image and no --last-image")
+        case .t2v where image != nil: throw ValidationError("--mode t2v takes no --image")
+        default: break
+        }
+        if resolvedMode != .s2v, voice != nil {
+            throw ValidationError("--audio \(voice!): a voice track is for --mode s2v (for other models --audio is true or false)")
+        }
         if let resolution, Tier(parsing: resolution) == nil { throw ValidationError("--resolution must be 480P, 720P or 1080P, not '\(resolution)'") }
         if providerOptions.provider == nil { throw ValidationError("give --provider: dashscope, wavespeed, modelverse or sandbox") }
         if !output.lowercased().hasSuffix(".mp4") { throw ValidationError("--output must end in .mp4, not '\(output)'") }
@@ -108,6 +147,9 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         let provider = providerOptions.provider!
         let kind = providerOptions.kind(for: provider)!
+        if !resume, !kind.supports(resolvedMode) {
+            throw ProviderError.modeUnsupported(provider: kind.rawValue, mode: resolvedMode, model: model ?? kind.defaultModel(for: resolvedMode))
+        }
         let request = resume ? nil : try makeRequest(kind: kind)
         try await ProviderSession.run(providerOptions, provider: provider, kind: kind) { session in
             let runner = TaskRunner(provider: try session.client(webhookURL: webhook), transport: session.transport,
@@ -134,18 +176,24 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     private func makeRequest(kind: ProviderKind) throws -> GenerationRequest {
-        func input(_ reference: String) throws -> ImageInput {
-            if reference.hasPrefix("http://") || reference.hasPrefix("https://") { return .url(reference) }
+        func isURL(_ reference: String) -> Bool { reference.hasPrefix("http://") || reference.hasPrefix("https://") }
+        func local(_ reference: String, _ what: String) throws -> String {
             guard FileManager.default.fileExists(atPath: reference) else {
-                throw CLIFailure(.inputUnreadable, "image \(reference) does not exist")
+                throw CLIFailure(.inputUnreadable, "\(what) \(reference) does not exist")
             }
-            return .file(reference)
+            return reference
+        }
+        func input(_ reference: String) throws -> ImageInput {
+            isURL(reference) ? .url(reference) : .file(try local(reference, "image"))
         }
         var request = GenerationRequest(
             model: model ?? "", prompt: prompt, negativePrompt: negativePrompt, firstImage: try image.map(input),
             lastImage: try lastImage.map(input), resolution: resolution.flatMap(Tier.init(parsing:)), size: size,
-            duration: duration, seed: seed, audio: audio)
+            duration: duration, seed: seed, audio: audioSwitch,
+            inputAudio: try voice.map { isURL($0) ? .url($0) : .file(try local($0, "audio")) })
         if request.model.isEmpty { request.model = kind.defaultModel(for: request.mode) }
         return request
     }
 }
+
+extension GenerationMode: ExpressibleByArgument {}

@@ -10,7 +10,8 @@ public struct SegmentPlan: Sendable, Codable, Hashable {
     public var prompt: String
     public var mode: GenerationMode
     public var model: String
-    public var seconds: Int
+    /// Seconds asked for; an s2v segment's voice length, to the hundredth as it is billed.
+    public var seconds: Double
     public var tier: Tier
     public var estimate: Money?
 }

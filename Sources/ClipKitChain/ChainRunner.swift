@@ -44,10 +44,13 @@ public actor ChainRunner {
         storyboard.segments.indices.map { i in
             let mode = mode(of: i, in: storyboard)
             let model = model(of: i, mode: mode, in: storyboard, provider: provider)
-            let estimate = priceBook.rule(provider: provider.rawValue, model: model, tier: storyboard.tier)?
-                .charge(seconds: Decimal(storyboard.secondsPerSegment))
+            let seconds = seconds(of: i, in: storyboard)
+            let estimate = seconds.flatMap {
+                priceBook.rule(provider: provider.rawValue, model: model, tier: storyboard.tier)?.charge(seconds: $0)
+            }
             return SegmentPlan(index: i, prompt: storyboard.segments[i].prompt, mode: mode, model: model,
-                               seconds: storyboard.secondsPerSegment, tier: storyboard.tier, estimate: estimate)
+                               seconds: seconds.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 0, tier: storyboard.tier,
+                               estimate: estimate)
         }
     }
 
@@ -77,7 +80,9 @@ public actor ChainRunner {
             return
         }
         await events(.segmentStarted(index: i, count: count, mode: plan.mode, model: plan.model, estimate: plan.estimate))
-        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), rule: options.asBilled)
+        // An s2v clip must also carry its voice for its whole length.
+        let requirements = ClipRequirements(tier: plan.tier, duration: plan.seconds, rule: options.asBilled,
+                                            audio: plan.mode == .s2v ? true : nil, soundtrackCoversVideo: plan.mode == .s2v)
         while true {
             let result: RunResult
             do {
@@ -216,13 +221,29 @@ public actor ChainRunner {
 
     private static func mode(of i: Int, in storyboard: Storyboard) -> GenerationMode {
         if storyboard.segments[i].lastImage != nil { return .kf2v }
+        if storyboard.segments[i].audio != nil { return .s2v }
         return i == 0 && storyboard.firstImage == nil ? .t2v : .i2v
     }
 
     private static func model(of i: Int, mode: GenerationMode, in storyboard: Storyboard, provider: ProviderKind) -> String {
         let defaults = storyboard.defaults
-        let byMode = mode == .t2v ? defaults.t2vModel : mode == .i2v ? defaults.i2vModel : defaults.kf2vModel
-        return storyboard.segments[i].model ?? byMode ?? defaults.model ?? provider.defaultModel(for: mode)
+        let byMode = switch mode {
+        case .t2v: defaults.t2vModel
+        case .i2v: defaults.i2vModel
+        case .kf2v: defaults.kf2vModel
+        case .s2v: defaults.s2vModel
+        }
+        // `model` names the chain's video model; a talking segment is another family and never takes it.
+        let shared = mode == .s2v ? nil : defaults.model
+        return storyboard.segments[i].model ?? byMode ?? shared ?? provider.defaultModel(for: mode)
+    }
+
+    /// Seconds a segment will be billed for: the storyboard's, or an s2v segment's voice to the hundredth
+    /// (nil when the voice is a URL or cannot be read: then it cannot be priced ahead).
+    private static func seconds(of i: Int, in storyboard: Storyboard) -> Decimal? {
+        guard let audio = storyboard.segments[i].audio else { return Decimal(storyboard.secondsPerSegment) }
+        guard !audio.contains("://"), let voice = MediaProbe.probeAudio(audio).audio?.duration else { return nil }
+        return Rounding.halfUp.round(Decimal(voice), scale: 2)
     }
 
     private func request(for plan: SegmentPlan) throws -> GenerationRequest {
@@ -237,8 +258,10 @@ public actor ChainRunner {
         return GenerationRequest(model: plan.model, prompt: segment.prompt,
                                  negativePrompt: segment.negativePrompt ?? storyboard.defaults.negativePrompt,
                                  firstImage: first, lastImage: segment.lastImage.map { $0.contains("://") ? .url($0) : .file($0) },
-                                 resolution: plan.tier, duration: plan.seconds, seed: segment.seed ?? storyboard.defaults.seed,
-                                 audio: storyboard.defaults.audio)
+                                 resolution: plan.tier, duration: plan.mode == .s2v ? nil : storyboard.secondsPerSegment,
+                                 seed: segment.seed ?? storyboard.defaults.seed,
+                                 audio: plan.mode == .s2v ? nil : storyboard.defaults.audio,
+                                 inputAudio: segment.audio.map { $0.contains("://") ? .url($0) : .file($0) })
     }
 
     // MARK: - Join and report

@@ -4,7 +4,9 @@ import Yams
 
 /// A long video as a list of 5-second generations: defaults, an optional first image, and segments.
 /// Segment 1 is t2v, or i2v from the first image; every next segment starts from the previous clip's
-/// exact last frame (i2v), or also aims at a target last frame (kf2v).
+/// exact last frame (i2v), or also aims at a target last frame (kf2v). A segment with `audio` is s2v:
+/// the same picture (first image or last frame) as the reference portrait, talking for as long as the
+/// voice lasts.
 ///
 /// ```json
 /// {"defaults": {"provider": "dashscope", "resolution": "480P", "seed": 7},
@@ -15,11 +17,13 @@ public struct Storyboard: Sendable, Hashable, Codable {
     public struct Defaults: Sendable, Hashable, Codable {
         /// dashscope, wavespeed or modelverse.
         public var provider: String?
-        /// A model for every segment; else per mode: `t2vModel`, `i2vModel`, `kf2vModel`, else the provider's default.
+        /// A model for every segment but s2v ones; per mode: `t2vModel`, `i2vModel`, `kf2vModel`, `s2vModel`
+        /// (which win over `model`); else the provider's default.
         public var model: String?
         public var t2vModel: String?
         public var i2vModel: String?
         public var kf2vModel: String?
+        public var s2vModel: String?
         public var resolution: String?
         public var seed: Int?
         /// Seconds per segment (default 5).
@@ -40,13 +44,16 @@ public struct Storyboard: Sendable, Hashable, Codable {
         public var prompt: String
         /// A target last frame (kf2v).
         public var lastImage: String?
+        /// A voice track (s2v), relative to the storyboard: the segment lasts as long as it.
+        public var audio: String?
         public var model: String?
         public var seed: Int?
         public var negativePrompt: String?
 
-        public init(prompt: String, lastImage: String? = nil, model: String? = nil, seed: Int? = nil) {
+        public init(prompt: String, lastImage: String? = nil, model: String? = nil, seed: Int? = nil, audio: String? = nil) {
             self.prompt = prompt
             self.lastImage = lastImage
+            self.audio = audio
             self.model = model
             self.seed = seed
         }
@@ -100,7 +107,10 @@ public struct Storyboard: Sendable, Hashable, Codable {
             image.map { $0.hasPrefix("/") || $0.contains("://") ? $0 : folder.appendingPathComponent($0).path }
         }
         board.firstImage = resolve(board.firstImage)
-        for i in board.segments.indices { board.segments[i].lastImage = resolve(board.segments[i].lastImage) }
+        for i in board.segments.indices {
+            board.segments[i].lastImage = resolve(board.segments[i].lastImage)
+            board.segments[i].audio = resolve(board.segments[i].audio)
+        }
         try board.validate(path: path)
         return board
     }
@@ -116,6 +126,18 @@ public struct Storyboard: Sendable, Hashable, Codable {
         for image in [firstImage] + segments.map(\.lastImage) {
             if let image, !image.contains("://"), !FileManager.default.fileExists(atPath: image) {
                 throw StoryboardError(.imageNotFound, path: path, message: "image \(image) does not exist")
+            }
+        }
+        for (i, segment) in segments.enumerated() {
+            guard let audio = segment.audio else { continue }
+            if segment.lastImage != nil {
+                throw StoryboardError(.invalid, path: path, message: "segment \(i + 1) has both lastImage (kf2v) and audio (s2v)")
+            }
+            if i == 0, firstImage == nil {
+                throw StoryboardError(.invalid, path: path, message: "segment 1 is s2v (it has audio) and needs firstImage as its portrait")
+            }
+            if !audio.contains("://"), !FileManager.default.fileExists(atPath: audio) {
+                throw StoryboardError(.audioNotFound, path: path, message: "audio \(audio) does not exist")
             }
         }
     }
@@ -143,6 +165,8 @@ public struct StoryboardError: ClipKitError {
         case invalid
         /// An image it names (first image, a segment's last image) does not exist.
         case imageNotFound
+        /// A segment's voice track (s2v) does not exist.
+        case audioNotFound
     }
 
     public let code: Code

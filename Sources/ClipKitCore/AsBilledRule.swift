@@ -8,6 +8,10 @@
 ///   costs the buyer nothing. With `acceptsLonger` false it may also be at most `toleranceFrames` longer.
 /// - **Tier.** A clip is as billed at the tier its pixel area falls in (`Tier.classify`); below or
 ///   above the billed tier it is not (the audit prices a lower tier and only warns about a higher one).
+/// - **Input length.** A clip whose length follows an input (s2v: the voice sent) may be billed for no
+///   more than that input, within the same tolerance, however long the clip itself is.
+/// - **Soundtrack.** Where the sound is part of what was billed (s2v), the clip must have an audio
+///   track that lasts as long as its video, within the same tolerance.
 public struct AsBilledRule: Sendable, Hashable, Codable {
     /// Frames a clip may be shorter than billed (fractions allowed).
     public var toleranceFrames: Double
@@ -25,8 +29,12 @@ public struct AsBilledRule: Sendable, Hashable, Codable {
     /// How a clip's length compares with the seconds billed.
     public enum LengthVerdict: Sendable, Hashable {
         case asBilled
-        /// Shorter than billed beyond the tolerance, by `missing` seconds.
+        /// Shorter than billed beyond the tolerance. `missing` is the seconds billed that nothing
+        /// supports: billed minus the clip's length, or minus the input's when that is shorter still.
         case short(missing: Double)
+        /// The clip is as long as billed, but the bill runs `extra` seconds past the input the clip's
+        /// length follows (s2v: the voice sent), beyond the tolerance.
+        case beyondInput(extra: Double)
         /// Longer than billed beyond the tolerance, by `extra` seconds (only when `acceptsLonger` is false).
         case long(extra: Double)
         /// The clip's length is unknown (no video duration and no container duration).
@@ -55,16 +63,47 @@ public struct AsBilledRule: Sendable, Hashable, Codable {
         return toleranceFrames / rate
     }
 
-    /// Judges a clip's length against `billedSeconds`.
-    /// - Parameter expectedFrameRate: the rate to count the tolerance in when the clip has none.
-    public func length(of info: MediaInfo, billedSeconds: Double, expectedFrameRate: Double? = nil) -> LengthVerdict {
+    /// Judges a clip's length against `billedSeconds` (fractional seconds as billed, e.g. s2v's 10.23).
+    /// - Parameters:
+    ///   - expectedFrameRate: the rate to count the tolerance in when the clip has none.
+    ///   - inputSeconds: the length of the input the clip's length follows (s2v: the voice sent), if any.
+    public func length(of info: MediaInfo, billedSeconds: Double, expectedFrameRate: Double? = nil,
+                       inputSeconds: Double? = nil) -> LengthVerdict {
         guard let delivered = Self.deliveredSeconds(of: info) else { return .unmeasured }
         let tolerance = toleranceSeconds(for: info, expectedFrameRate: expectedFrameRate)
-        // A hair of slack: 148 frames at 30 fps plus two frames of tolerance is exactly 5 s, not short.
-        let slack = 1e-6
-        if delivered + tolerance + slack < billedSeconds { return .short(missing: billedSeconds - delivered) }
-        if !acceptsLonger, delivered - tolerance - slack > billedSeconds { return .long(extra: delivered - billedSeconds) }
+        let supported = min(delivered, inputSeconds ?? .infinity)
+        if exceeds(billedSeconds, delivered, by: tolerance) { return .short(missing: billedSeconds - supported) }
+        if let inputSeconds, exceeds(billedSeconds, inputSeconds, by: tolerance) {
+            return .beyondInput(extra: billedSeconds - inputSeconds)
+        }
+        if !acceptsLonger, exceeds(delivered, billedSeconds, by: tolerance) { return .long(extra: delivered - billedSeconds) }
         return .asBilled
+    }
+
+    /// How a clip's sound covers its picture.
+    public enum SoundtrackVerdict: Sendable, Hashable {
+        case asBilled
+        /// No audio track at all.
+        case missing
+        /// The audio track ends `uncovered` seconds before the video does, beyond the tolerance.
+        case short(uncovered: Double)
+        /// The video's or the audio track's length is unknown.
+        case unmeasured
+    }
+
+    /// Judges a clip's audio track against its video, for clips whose sound was billed with them (s2v:
+    /// the voice sent must run the clip's whole length).
+    public func soundtrack(of info: MediaInfo, expectedFrameRate: Double? = nil) -> SoundtrackVerdict {
+        guard let audio = info.audio else { return .missing }
+        guard let picture = Self.deliveredSeconds(of: info), let sound = audio.duration, sound.isFinite else { return .unmeasured }
+        let tolerance = toleranceSeconds(for: info, expectedFrameRate: expectedFrameRate)
+        return exceeds(picture, sound, by: tolerance) ? .short(uncovered: picture - sound) : .asBilled
+    }
+
+    /// Whether `a` is more than `tolerance` longer than `b`. A hair of slack: 148 frames at 30 fps plus
+    /// two frames of tolerance is exactly 5 s, not short.
+    private func exceeds(_ a: Double, _ b: Double, by tolerance: Double) -> Bool {
+        a > b + tolerance + 1e-6
     }
 
     /// Judges a clip's tier against the tier billed.

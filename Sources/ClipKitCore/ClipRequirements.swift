@@ -9,14 +9,17 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
     public var rule: AsBilledRule
     public var fps: Double?
     public var audio: Bool?
+    /// The audio track must last as long as the video (s2v: the voice runs the whole clip).
+    public var soundtrackCoversVideo: Bool
 
     public init(tier: Tier? = nil, duration: Double? = nil, rule: AsBilledRule = AsBilledRule(), fps: Double? = nil,
-                audio: Bool? = nil) {
+                audio: Bool? = nil, soundtrackCoversVideo: Bool = false) {
         self.tier = tier
         self.duration = duration
         self.rule = rule
         self.fps = fps
         self.audio = audio
+        self.soundtrackCoversVideo = soundtrackCoversVideo
     }
 
     /// One property that does not match.
@@ -59,6 +62,17 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
         }
         if let audio, audio != (info.audio != nil) {
             failures.append(Failure(property: .audio, expected: audio ? "yes" : "no", actual: info.audio.map { "yes (\($0.codec))" } ?? "no"))
+        }
+        if soundtrackCoversVideo {
+            switch rule.soundtrack(of: info, expectedFrameRate: fps) {
+            case .missing where audio != true:  // with `audio: true` the line above already says so
+                failures.append(Failure(property: .audio, expected: "sound for the whole video", actual: "no audio track"))
+            case .short:
+                let picture = AsBilledRule.deliveredSeconds(of: info).map(format) ?? "?"
+                failures.append(Failure(property: .audio, expected: "sound for the whole \(picture) s of video",
+                                        actual: "\(info.audio?.duration.map(format) ?? "?") s of sound"))
+            default: break
+            }
         }
         return failures
     }

@@ -165,6 +165,8 @@ public struct MediaProblem: ClipKitError, Hashable, Codable {
         case truncated
         /// A media file without a video stream.
         case noVideo
+        /// A media file without an audio stream, where one was needed (a voice track for s2v).
+        case noAudio
         /// Anything else that stops reading: permissions, a directory, a corrupt header.
         case unreadable
     }

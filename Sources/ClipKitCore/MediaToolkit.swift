@@ -6,6 +6,9 @@ import Foundation
 public protocol MediaToolkit: Sendable {
     /// What the file at `path` holds; never throws (problems are in `MediaInfo.error`).
     func probe(_ path: String) -> MediaInfo
+    /// What the sound file at `path` holds, its `audio.duration` measured by decoding (an s2v voice);
+    /// never throws (`MediaProblem.Code.noAudio` when it has no audio stream).
+    func probeAudio(_ path: String) -> MediaInfo
     /// Reads a PNG, JPEG or other still image into RGB.
     /// - Throws: an error naming the file when it cannot be read as an image.
     func loadImage(_ path: String) throws -> RGBImage

@@ -35,6 +35,9 @@ public struct TaskRecord: Sendable, Hashable, Codable {
     /// `DataInspectionFailed`).
     public var contentFlagged: Bool?
     public var error: TaskError?
+    /// Seconds of the voice track sent with an s2v task, as decoded before submitting: the length the
+    /// clip (and its bill) should follow. Nil for other modes, or an audio URL ClipKit did not fetch.
+    public var inputAudioDuration: Double?
 
     /// One observed status and when the client saw it.
     public struct StatusChange: Sendable, Hashable, Codable {
@@ -61,7 +64,7 @@ public struct TaskRecord: Sendable, Hashable, Codable {
     public init(
         provider: String, model: String, taskID: String, endpoint: String? = nil, request: JSONValue? = nil,
         statusHistory: [StatusChange] = [], outputURL: String? = nil, outputFile: String? = nil,
-        usage: JSONValue? = nil, contentFlagged: Bool? = nil, error: TaskError? = nil
+        usage: JSONValue? = nil, contentFlagged: Bool? = nil, error: TaskError? = nil, inputAudioDuration: Double? = nil
     ) {
         self.kind = Self.kindMarker
         self.version = Self.currentVersion
@@ -76,6 +79,7 @@ public struct TaskRecord: Sendable, Hashable, Codable {
         self.usage = usage
         self.contentFlagged = contentFlagged
         self.error = error
+        self.inputAudioDuration = inputAudioDuration
     }
 
     /// The latest status seen, if any.

@@ -6,7 +6,7 @@
 // `clipkit verify` (the per-clip pipeline step) for ordinary, complete MP4 files from their index in
 // pure Swift (ClipKitMP4, checked field for field against the FFmpeg prober in the tests), with the
 // engine's own argument types (ClipKitArguments) and output, and hands everything else — other
-// commands, --deep, --help, bad arguments, URLs, any file it is not sure of — to `clipkit-engine`
+// commands, --deep, --audio-file, --help, bad arguments, URLs, any file it is not sure of — to `clipkit-engine`
 // beside it by exec: same process, arguments, output and exit code.
 import ArgumentParser
 import ClipKitArguments
@@ -53,7 +53,7 @@ func answerFast(_ arguments: [String]) {
         Stdout.write(text)
         exit(0)
     case "verify":
-        guard let verify = try? VerifyArguments.parse(rest), !verify.deep, let info = fastProbe([verify.file])?.first else { return }
+        guard let verify = try? VerifyArguments.parse(rest), !verify.deep, verify.audioFile == nil, let info = fastProbe([verify.file])?.first else { return }
         let verdict = verify.verdict(for: info)
         Stdout.write(verdict.stdout)
         FileHandle.standardError.write(Data(verdict.stderr.utf8))

@@ -1,12 +1,14 @@
 import ClipKitCore
 import Foundation
 
-/// `MediaToolkit` on FFmpeg: `MediaProbe.probe`, `RGBImage.load`, `resized` and `encoded(as:)`.
+/// `MediaToolkit` on FFmpeg: `MediaProbe.probe` and `probeAudio`, `RGBImage.load`, `resized` and `encoded(as:)`.
 /// Pass it to the provider clients and `TaskRunner`.
 public struct FFmpegToolkit: MediaToolkit {
     public init() {}
 
     public func probe(_ path: String) -> MediaInfo { MediaProbe.probe(path) }
+
+    public func probeAudio(_ path: String) -> MediaInfo { MediaProbe.probeAudio(path) }
 
     public func loadImage(_ path: String) throws -> RGBImage { try RGBImage.load(path) }
 

@@ -5,7 +5,7 @@ import Foundation
 /// under a prefix (`https://router.example/alibailian`).
 ///
 /// Create: `POST {base}/api/v1/services/aigc/video-generation/video-synthesis` (t2v, i2v) or
-/// `…/image2video/video-synthesis` (kf2v), with `X-DashScope-Async: enable`. Query:
+/// `…/image2video/video-synthesis` (kf2v, s2v), with `X-DashScope-Async: enable`. Query:
 /// `GET {base}/api/v1/tasks/{id}`. Cancel (queued tasks only): `POST {base}/api/v1/tasks/{id}/cancel`.
 /// Listing (for a lost submit answer): `GET {base}/api/v1/tasks?start_time&end_time&model_name&page_no&page_size`.
 public struct DashScopeClient: VideoProvider {
@@ -41,6 +41,7 @@ public struct DashScopeClient: VideoProvider {
             "prompt_extend": .bool(request.promptExtend), "audio": .bool(request.audio),
         ]
         let path: String
+        var audioSeconds: Double?
         switch request.mode {
         case .t2v:
             path = "/api/v1/services/aigc/video-generation/video-synthesis"
@@ -59,12 +60,25 @@ public struct DashScopeClient: VideoProvider {
             input["first_frame_url"] = .string(try imageURL(first))
             input["last_frame_url"] = .string(try imageURL(request.lastImage!))
             parameters["resolution"] = .string(request.resolution?.rawValue)
+        case .s2v:
+            guard let portrait = request.firstImage, let audio = request.inputAudio else {
+                throw ProviderError.invalidRequest(provider: name, "s2v needs a reference image as well as a voice track")
+            }
+            // providers.md: kf2v and s2v share the image2video endpoint (the router page lists only
+            // video-generation and defers to the Bailian docs for the rest; see README).
+            path = "/api/v1/services/aigc/image2video/video-synthesis"
+            input["image_url"] = .string(try imageURL(portrait))
+            let voice = try VoicePreparation.prepare(audio, provider: name, media: media)
+            input["audio_url"] = .string(voice.reference)
+            audioSeconds = voice.duration
+            parameters["resolution"] = .string(request.resolution?.rawValue)
         }
         for (key, value) in request.extraParameters { parameters[key] = value }
         let body = JSONValue.object(dropping: [
             "model": .string(request.model), "input": .object(dropping: input), "parameters": .object(dropping: parameters),
         ])
-        return PreparedSubmission(model: request.model, prompt: request.prompt, body: body, url: endpoint + path)
+        return PreparedSubmission(model: request.model, prompt: request.prompt, body: body, url: endpoint + path,
+                                  inputAudioDuration: audioSeconds)
     }
 
     private func imageURL(_ image: ImageInput) throws -> String {

@@ -11,14 +11,33 @@ public enum ImageInput: Sendable, Hashable {
     case url(String)
 }
 
-/// What kind of generation a request is, from the images it carries.
-public enum GenerationMode: String, Sendable, Hashable, Codable {
+/// A voice track to send with an s2v task.
+public enum AudioInput: Sendable, Hashable {
+    /// A local MP3/WAV/… file: probed for its length (the clip's and the bill's) and sent inline.
+    case file(String)
+    /// A public http(s) URL, passed through untouched (and not fetched, so its length is not known).
+    case url(String)
+
+    /// How the audio is named in messages.
+    public var label: String {
+        switch self {
+        case .file(let path): path
+        case .url(let url): url
+        }
+    }
+}
+
+/// What kind of generation a request is, from the inputs it carries.
+public enum GenerationMode: String, Sendable, Hashable, Codable, CaseIterable {
     /// Text to video: no image.
     case t2v
     /// Image to video: a first frame.
     case i2v
     /// First and last frame ("key frames") to video.
     case kf2v
+    /// Subject reference ("主体参考", `wan2.2-s2v`): a reference portrait and a voice track make a
+    /// talking clip as long as the voice, billed per (fractional) second.
+    case s2v
 }
 
 /// One clip to generate, in provider-neutral terms; each client maps it to its own JSON.
@@ -42,10 +61,13 @@ public struct GenerationRequest: Sendable, Hashable {
     public var promptExtend: Bool?
     /// Extra `parameters` members passed through as given (provider-specific knobs).
     public var extraParameters: [String: JSONValue]
+    /// s2v: the voice track (with `firstImage` as the reference portrait).
+    public var inputAudio: AudioInput?
 
     public init(model: String, prompt: String, negativePrompt: String? = nil, firstImage: ImageInput? = nil,
                 lastImage: ImageInput? = nil, resolution: Tier? = nil, size: String? = nil, duration: Int? = nil,
-                seed: Int? = nil, audio: Bool? = nil, promptExtend: Bool? = nil, extraParameters: [String: JSONValue] = [:]) {
+                seed: Int? = nil, audio: Bool? = nil, promptExtend: Bool? = nil, extraParameters: [String: JSONValue] = [:],
+                inputAudio: AudioInput? = nil) {
         self.model = model
         self.prompt = prompt
         self.negativePrompt = negativePrompt
@@ -58,10 +80,12 @@ public struct GenerationRequest: Sendable, Hashable {
         self.audio = audio
         self.promptExtend = promptExtend
         self.extraParameters = extraParameters
+        self.inputAudio = inputAudio
     }
 
     public var mode: GenerationMode {
         if lastImage != nil { return .kf2v }
+        if inputAudio != nil { return .s2v }
         return firstImage == nil ? .t2v : .i2v
     }
 }

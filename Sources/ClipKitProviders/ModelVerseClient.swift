@@ -24,6 +24,9 @@ public struct ModelVerseClient: VideoProvider {
     }
 
     public func prepare(_ request: GenerationRequest) async throws -> PreparedSubmission {
+        guard request.mode != .s2v else {
+            throw ProviderError.modeUnsupported(provider: name, mode: request.mode, model: request.model)
+        }
         var input: [String: JSONValue?] = ["prompt": .string(request.prompt), "negative_prompt": .string(request.negativePrompt)]
         switch request.mode {
         case .t2v: break
@@ -34,6 +37,7 @@ public struct ModelVerseClient: VideoProvider {
             }
             input["first_frame_url"] = .string(try imageURL(first))
             input["last_frame_url"] = .string(try imageURL(request.lastImage!))
+        case .s2v: break  // refused above
         }
         var parameters: [String: JSONValue?] = [
             "resolution": .string(request.resolution?.rawValue), "duration": .int(request.duration),

@@ -6,9 +6,9 @@ import Foundation
 public enum ProviderError: ClipKitError {
     /// What went wrong, for a program to switch on (one code per case).
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
-        case missingAPIKey, configUnreadable, invalidRequest, imageUnreadable, recordUnreadable, http, transport,
-             badResponse, submissionUncertain, taskFailed, taskExpired, deadlineExceeded, downloadExpired,
-             downloadFailed, cancelUnsupported
+        case missingAPIKey, configUnreadable, invalidRequest, modeUnsupported, imageUnreadable, audioUnreadable,
+             recordUnreadable, http, transport, badResponse, submissionUncertain, taskFailed, taskExpired,
+             deadlineExceeded, downloadExpired, downloadFailed, cancelUnsupported
     }
 
     /// No API key for `provider` in the environment variable or the config file.
@@ -17,8 +17,12 @@ public enum ProviderError: ClipKitError {
     case configUnreadable(provider: String, path: String, String)
     /// The request cannot be sent as asked (an unsupported mode for a model, an operation the provider lacks).
     case invalidRequest(provider: String, String)
+    /// The provider offers no such generation (s2v anywhere but DashScope and its routers). Nothing was sent.
+    case modeUnsupported(provider: String, mode: GenerationMode, model: String)
     /// A first or last frame could not be read or encoded (`image` is its path or a label).
     case imageUnreadable(provider: String, image: String, String)
+    /// An s2v voice track could not be read, or holds no sound (`audio` is its path).
+    case audioUnreadable(provider: String, audio: String, String)
     /// A saved task record (`NAME.task.json`) could not be read.
     case recordUnreadable(path: String, String)
     /// The provider answered with an error status and body; `code`/`message` are the provider's own.
@@ -51,7 +55,9 @@ public enum ProviderError: ClipKitError {
         case .missingAPIKey: .missingAPIKey
         case .configUnreadable: .configUnreadable
         case .invalidRequest: .invalidRequest
+        case .modeUnsupported: .modeUnsupported
         case .imageUnreadable: .imageUnreadable
+        case .audioUnreadable: .audioUnreadable
         case .recordUnreadable: .recordUnreadable
         case .http: .http
         case .transport: .transport
@@ -74,8 +80,13 @@ public enum ProviderError: ClipKitError {
             return "\(provider): config file \(path) \(message)"
         case .invalidRequest(let provider, let message):
             return "\(provider): \(message)"
+        case .modeUnsupported(let provider, let mode, let model):
+            let offered = ProviderKind.allCases.filter { $0.supports(mode) }.map(\.rawValue).joined(separator: ", ")
+            return "\(provider) offers no \(mode.rawValue) generation (asked for \(model)); \(mode.rawValue) is offered by \(offered)"
         case .imageUnreadable(let provider, let image, let message):
             return "\(provider): image \(image): \(message)"
+        case .audioUnreadable(let provider, let audio, let message):
+            return "\(provider): audio \(audio): \(message)"
         case .recordUnreadable(let path, let message):
             return "cannot read task record \(path): \(message)"
         case .http(let provider, let operation, let status, let code, let message):

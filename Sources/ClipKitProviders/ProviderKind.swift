@@ -14,9 +14,16 @@ public enum ProviderKind: String, Sendable, CaseIterable {
         }
     }
 
-    /// A model to use when none is named: Wan 2.2 at 480P in each provider's naming.
+    /// Whether the protocol offers the mode: s2v is DashScope's (and its routers') only.
+    public func supports(_ mode: GenerationMode) -> Bool {
+        mode != .s2v || self == .dashscope
+    }
+
+    /// A model to use when none is named: Wan 2.2 at 480P in each provider's naming. For a mode the
+    /// provider does not offer (`supports`), DashScope's name; its client refuses the request.
     public func defaultModel(for mode: GenerationMode) -> String {
         switch (self, mode) {
+        case (_, .s2v): "wan2.2-s2v"
         case (.dashscope, .t2v): "wan2.2-t2v-plus"
         case (.dashscope, .i2v): "wan2.2-i2v-flash"
         case (.dashscope, .kf2v): "wan2.2-kf2v-flash"

@@ -33,7 +33,8 @@ public struct TaskRunner: Sendable {
         let (task, recovered) = try await submit(prepared, events: events)
         await KnownTasks.shared.insert(task.taskID)
         var record = TaskRecord(provider: provider.name, model: request.model, taskID: task.taskID,
-                                endpoint: provider.endpoint, request: prepared.recordableBody)
+                                endpoint: provider.endpoint, request: prepared.recordableBody,
+                                inputAudioDuration: prepared.inputAudioDuration)
         if let status = task.status { record.statusHistory.append(.init(status: status, at: Date())) }
         try RecordFile.write(record, to: recordPath)
         await events(.submitted(taskID: task.taskID, recovered: recovered))

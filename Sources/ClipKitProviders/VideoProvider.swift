@@ -33,6 +33,8 @@ public struct PreparedSubmission: Sendable, Hashable {
     public var body: JSONValue
     /// The URL to POST to.
     let url: String
+    /// s2v: seconds of the voice track sent, decoded before submitting (nil for a URL not fetched).
+    public var inputAudioDuration: Double? = nil
 
     /// The body as it may be recorded: no secrets, data URIs shortened.
     public var recordableBody: JSONValue { TaskRecord.sanitized(body) }

@@ -25,6 +25,9 @@ public struct WaveSpeedClient: VideoProvider {
     }
 
     public func prepare(_ request: GenerationRequest) async throws -> PreparedSubmission {
+        guard request.mode != .s2v else {
+            throw ProviderError.modeUnsupported(provider: name, mode: request.mode, model: request.model)
+        }
         var body: [String: JSONValue?] = [
             "prompt": .string(request.prompt), "negative_prompt": .string(request.negativePrompt),
             "duration": .int(request.duration), "seed": .int(request.seed),

@@ -18,6 +18,17 @@ struct ClipSpec: Sendable {
     var seed: UInt64
     /// How the clip's colour is written.
     var color: ClipColor
+    /// s2v: the voice as the clip's sound (48 kHz stereo, interleaved) instead of a tone; it may end up
+    /// to half a frame after the last picture, as a voice rarely ends on a frame boundary.
+    var soundtrack: [Float]? = nil
+    var motion: Motion = .camera
+
+    enum Motion: Sendable {
+        /// A generated camera move: zoom and pan across the clip, with a warm colour drift.
+        case camera
+        /// A talking portrait: the picture breathes in and out by a few per cent, colours kept.
+        case gentle
+    }
 }
 
 /// How the sandbox writes a clip's colour: like a service that tags BT.709, or like a pipeline that
@@ -61,17 +72,23 @@ enum ClipMaker {
         for index in 0..<spec.frames {
             let t = spec.frames > 1 ? Double(index) / Double(spec.frames - 1) : 0
             // The drift moves in steps of 10 frames: invisible, and ten times cheaper than per frame.
-            if index % 10 == 0 { drifted = drift(base, amount: t) }
+            if spec.motion == .camera, index % 10 == 0 { drifted = drift(base, amount: t) }
+            // Gentle: up to 3 % of zoom and back every three seconds.
+            let position = spec.motion == .camera ? t : 0.075 * (1 - cos(2 * .pi * Double(index) / Double(3 * spec.fps)))
             var frame = index == 0 && opening != nil ? opening!
-                : try window(drifted, t: t, panX: panX, panY: panY, width: spec.width, height: spec.height)
+                : try window(drifted, t: position, panX: panX, panY: panY, width: spec.width, height: spec.height)
             if let last, t > 0.6 {
                 let w = (t - 0.6) / 0.4
                 frame = blend(frame, last, weight: w * w * (3 - 2 * w))
             }
             try writer.append(frame)
             if spec.audio {
-                try writer.appendAudio(tone(frame: index, fps: spec.fps, seed: spec.seed))
+                try writer.appendAudio(spec.soundtrack.map { slice($0, frame: index, fps: spec.fps) }
+                    ?? tone(frame: index, fps: spec.fps, seed: spec.seed))
             }
+        }
+        if spec.audio, let soundtrack = spec.soundtrack {
+            try writer.appendAudio(Array(soundtrack.dropFirst(min(soundtrack.count, spec.frames * samplesPerFrame(fps: spec.fps)))))
         }
         try writer.finish()
     }
@@ -171,6 +188,16 @@ enum ClipMaker {
     static func pan(seed: UInt64) -> (Double, Double) {
         var random = SeededGenerator(seed: seed &+ 17)
         return (random.unit() * 2 - 1, random.unit() * 2 - 1)
+    }
+
+    /// Interleaved samples of 48 kHz stereo sound in one frame's time.
+    static func samplesPerFrame(fps: Int) -> Int { 48_000 / fps * 2 }
+
+    /// One frame's worth of a 48 kHz stereo soundtrack (empty past its end).
+    static func slice(_ soundtrack: [Float], frame: Int, fps: Int) -> [Float] {
+        let perFrame = samplesPerFrame(fps: fps)
+        let start = min(soundtrack.count, frame * perFrame)
+        return Array(soundtrack[start..<min(soundtrack.count, start + perFrame)])
     }
 
     /// One frame's worth of stereo audio: a soft tone whose pitch comes from the seed.

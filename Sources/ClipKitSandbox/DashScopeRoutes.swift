@@ -8,10 +8,10 @@ extension Handlers {
     func registerDashScope(on router: Router<BasicRequestContext>) {
         for prefix in ["", "/alibailian"] {
             router.post("\(prefix)/api/v1/services/aigc/video-generation/video-synthesis") { request, _ in
-                try await self.api(.dashscope, request, submit: true) { try await self.dashScopeCreate(request, keyframes: false) }
+                try await self.api(.dashscope, request, submit: true) { try await self.dashScopeCreate(request, image2video: false) }
             }
             router.post("\(prefix)/api/v1/services/aigc/image2video/video-synthesis") { request, _ in
-                try await self.api(.dashscope, request, submit: true) { try await self.dashScopeCreate(request, keyframes: true) }
+                try await self.api(.dashscope, request, submit: true) { try await self.dashScopeCreate(request, image2video: true) }
             }
             router.get("\(prefix)/api/v1/tasks/:id") { request, context in
                 try await self.api(.dashscope, request) { await self.dashScopeTask(context.parameters.get("id") ?? "") }
@@ -25,7 +25,7 @@ extension Handlers {
         }
     }
 
-    private func dashScopeCreate(_ request: Request, keyframes: Bool) async throws -> Response {
+    private func dashScopeCreate(_ request: Request, image2video: Bool) async throws -> Response {
         let asyncMode = request.headers.first { $0.name.canonicalName == "x-dashscope-async" }?.value
         guard asyncMode?.lowercased() == "enable" else {
             throw Refusal(status: .forbidden, code: "AccessDenied", message: "current user api does not support synchronous calls")
@@ -37,12 +37,12 @@ extension Handlers {
         guard let profile = ModelProfile.lookup(.dashscope, model: model) else {
             throw Refusal(status: .badRequest, code: "InvalidParameter", message: "Model not exist.")
         }
-        guard (profile.input == .firstLast) == keyframes else {
+        guard profile.usesImage2VideoEndpoint == image2video else {
             throw Refusal(status: .badRequest, code: "InvalidParameter", message: "url error, please check url!")
         }
         let input = body["input"] ?? .object([:]), parameters = body["parameters"] ?? .object([:])
         let prompt = input["prompt"]?.stringValue ?? ""
-        var first: RGBImage?, last: RGBImage?
+        var first: RGBImage?, last: RGBImage?, voice: DecodedAudio?
         switch profile.input {
         case .text:
             guard !prompt.isEmpty else {
@@ -63,6 +63,15 @@ extension Handlers {
             try Self.checkKeyframeLimits(firstImage, field: "input.first_frame_url")
             try Self.checkKeyframeLimits(lastImage, field: "input.last_frame_url")
             (first, last) = (firstImage, lastImage)
+        case .portraitAndVoice:
+            guard let imageURL = input["image_url"]?.stringValue else {
+                throw Refusal(status: .badRequest, code: "InvalidParameter", message: "Field required: input.image_url")
+            }
+            guard let audioURL = input["audio_url"]?.stringValue else {
+                throw Refusal(status: .badRequest, code: "InvalidParameter", message: "Field required: input.audio_url")
+            }
+            first = try await image(imageURL, field: "input.image_url")
+            voice = try await audio(audioURL, field: "input.audio_url")
         }
         if let seed = parameters["seed"]?.decimalValue, !(0...2_147_483_647).contains(seed) {
             throw Refusal(status: .badRequest, code: "InvalidParameter", message: "parameters.seed must be in 0…2147483647")
@@ -72,7 +81,7 @@ extension Handlers {
             resolution: parameters["resolution"]?.stringValue, size: profile.input == .text ? parameters["size"]?.stringValue : nil,
             duration: parameters["duration"]?.decimalValue.map { NSDecimalNumber(decimal: $0).intValue },
             seed: parameters["seed"]?.decimalValue.map { NSDecimalNumber(decimal: $0).intValue },
-            audio: parameters["audio"]?.boolValue)
+            audio: parameters["audio"]?.boolValue, voice: voice)
         let task = try await create(.dashscope, plan)
         if await state.draw("lostSubmit", rate: await state.faults.lostSubmitRate) { return lostAnswer() }
         return Self.json(.ok, .object([
@@ -160,7 +169,7 @@ extension Handlers {
     /// The usage shapes DashScope has used, by model (see shared/providers.md): billed as asked,
     /// whatever was rendered.
     static func dashScopeUsage(_ task: SandboxTask) -> JSONValue {
-        let seconds = Decimal(task.billedSeconds)
+        let seconds = task.billedSeconds
         let sr = Decimal(Int(task.tier.rawValue.dropLast())!)
         let ratio = OutputSize.ratio(task.spec.width, task.spec.height)
         switch task.usageVariant {

@@ -6,6 +6,20 @@ import Hummingbird
 extension Handlers {
     /// A picture from a data URI or one of the sandbox's own uploads; the sandbox fetches nothing else.
     func image(_ reference: String, field: String) async throws -> RGBImage {
+        try await reading(reference, field: field, what: "a readable image") { try RGBImage.load($0) }
+    }
+
+    /// A voice track (s2v) from a data URI or an upload, decoded to 48 kHz stereo for the clip's AAC track.
+    func audio(_ reference: String, field: String) async throws -> DecodedAudio {
+        let voice = try await reading(reference, field: field, what: "readable audio") { try DecodedAudio(contentsOf: $0) }
+        guard voice.duration > 0 else {
+            throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) holds no sound.")
+        }
+        return voice
+    }
+
+    /// The bytes a reference names, written to a scratch file for `decode`.
+    private func reading<T>(_ reference: String, field: String, what: String, _ decode: (String) throws -> T) async throws -> T {
         let data: Data
         if reference.hasPrefix("data:") {
             guard let comma = reference.firstIndex(of: ","), reference[..<comma].hasSuffix(";base64"),
@@ -24,9 +38,9 @@ extension Handlers {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             try data.write(to: URL(fileURLWithPath: path))
-            return try RGBImage.load(path)
+            return try decode(path)
         } catch {
-            throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) is not a readable image.")
+            throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) is not \(what).")
         }
     }
 

@@ -36,10 +36,12 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
     public var cutAfterBytes: Int?
     /// How many downloads of each clip are cut before one is let through.
     public var cutTimes: Int
-    /// Share of clips rendered 4.2 s long while billed as 5 s.
+    /// Share of clips rendered 4.2 s long while billed as 5 s (an s2v clip: 84 % of its voice, billed in full).
     public var shortClipRate: Double
     /// Share of clips rendered at another tier than asked (480P ↔ 720P) while billed as asked.
     public var wrongTierRate: Double
+    /// Share of s2v clips delivered without their voice track, billed in full.
+    public var missingAudioRate: Double
     /// Tasks older than this answer as unknown (DashScope UNKNOWN, ModelVerse Expired, WaveSpeed 404).
     public var expireTasksAfterMs: Int?
     /// Write every clip's colour this way instead of the model's own (nil: hosted models BT.709
@@ -49,7 +51,8 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
     public init(seed: UInt64 = 1, latencyMs: Int = 0, queueMs: Int = 1500, runMs: Int = 3000, rate429: Double = 0,
                 rate500: Double = 0, retryAfterSeconds: Int = 1, lostSubmitRate: Double = 0, failRate: Double = 0,
                 blockedRate: Double = 0, expiredURLRate: Double = 0, cutAfterBytes: Int? = nil, cutTimes: Int = 1,
-                shortClipRate: Double = 0, wrongTierRate: Double = 0, expireTasksAfterMs: Int? = nil, clipColor: ClipColor? = nil) {
+                shortClipRate: Double = 0, wrongTierRate: Double = 0, missingAudioRate: Double = 0,
+                expireTasksAfterMs: Int? = nil, clipColor: ClipColor? = nil) {
         self.seed = seed
         self.latencyMs = latencyMs
         self.queueMs = queueMs
@@ -65,6 +68,7 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         self.cutTimes = cutTimes
         self.shortClipRate = shortClipRate
         self.wrongTierRate = wrongTierRate
+        self.missingAudioRate = missingAudioRate
         self.expireTasksAfterMs = expireTasksAfterMs
         self.clipColor = clipColor
     }
@@ -90,6 +94,7 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         cutTimes = try c.decodeIfPresent(Int.self, forKey: .cutTimes) ?? d.cutTimes
         shortClipRate = try c.decodeIfPresent(Double.self, forKey: .shortClipRate) ?? d.shortClipRate
         wrongTierRate = try c.decodeIfPresent(Double.self, forKey: .wrongTierRate) ?? d.wrongTierRate
+        missingAudioRate = try c.decodeIfPresent(Double.self, forKey: .missingAudioRate) ?? d.missingAudioRate
         expireTasksAfterMs = try c.decodeIfPresent(Int.self, forKey: .expireTasksAfterMs)
         clipColor = try c.decodeIfPresent(ClipColor.self, forKey: .clipColor)
     }

@@ -9,7 +9,11 @@ public enum SandboxProtocol: String, Sendable, CaseIterable, Codable {
 /// What a model delivers, as the providers document it (see shared/providers.md): frame rate,
 /// frames for a duration, audio, tiers, and which inputs it takes.
 struct ModelProfile: Sendable {
-    enum Input: Sendable { case text, image, firstLast, imageOrFirstLast }
+    enum Input: Sendable {
+        case text, image, firstLast, imageOrFirstLast
+        /// s2v: a reference portrait (`image_url`) and a voice track (`audio_url`).
+        case portraitAndVoice
+    }
 
     var input: Input
     var fps: Int
@@ -19,7 +23,7 @@ struct ModelProfile: Sendable {
     var tiers: [Tier]
     /// The tier named by the model itself (WaveSpeed's `…-480p`), which the request cannot change.
     var fixedTier: Tier?
-    /// Durations accepted; the first is the default.
+    /// Durations accepted; the first is the default. Empty: the length follows the input voice.
     var durations: [Int]
     /// DashScope usage shape (0: video_duration+SR+video_ratio, 1: video_count+video_duration,
     /// 2: duration/input_video_duration/output_video_duration/SR/ratio/fps as floats).
@@ -32,6 +36,16 @@ struct ModelProfile: Sendable {
         ModelProfile(input: input, fps: 30, frames: { $0 * 30 }, audio: false, tiers: tiers, fixedTier: fixedTier,
                      durations: [5], usageVariant: usage)
     }
+
+    /// DashScope's `image2video` endpoint takes the models that start from images other than `img_url`.
+    var usesImage2VideoEndpoint: Bool { input == .firstLast || input == .portraitAndVoice }
+
+    /// wan2.2-s2v: the clip follows the voice sent (any length, billed to the hundredth of a second),
+    /// 480P or 720P, with the voice as its sound. 30 fps like the other hosted Wan 2.2 models (its fps
+    /// is not documented: an assumption); usage `{video_count, video_duration}` with a fractional
+    /// duration (providers.md: "s2v bills fractional video_duration (e.g. 10.23)").
+    static let subjectReference = ModelProfile(input: .portraitAndVoice, fps: 30, frames: { $0 * 30 }, audio: true,
+                                               tiers: [.p480, .p720], durations: [], usageVariant: 1)
 
     /// Wan 2.5 preview: audio on, 24 fps, 5 or 10 s.
     static func hosted25(_ input: Input) -> ModelProfile {
@@ -53,6 +67,7 @@ struct ModelProfile: Sendable {
             case "wan2.2-i2v-plus": return .hosted22(.image, tiers: [.p480, .p1080], usage: 0)
             case "wan2.2-i2v-flash": return .hosted22(.image, tiers: [.p480, .p720, .p1080], usage: 1)
             case "wan2.2-kf2v-flash": return .hosted22(.firstLast, tiers: [.p480, .p720, .p1080], usage: 1)
+            case "wan2.2-s2v": return .subjectReference
             case "wan2.5-t2v-preview": return .hosted25(.text)
             case "wan2.5-i2v-preview": return .hosted25(.image)
             default: return nil
@@ -75,7 +90,7 @@ struct ModelProfile: Sendable {
 
     /// The models each protocol knows, for the sandbox's index page.
     static let known: [SandboxProtocol: [String]] = [
-        .dashscope: ["wan2.2-t2v-plus", "wan2.2-i2v-plus", "wan2.2-i2v-flash", "wan2.2-kf2v-flash",
+        .dashscope: ["wan2.2-t2v-plus", "wan2.2-i2v-plus", "wan2.2-i2v-flash", "wan2.2-kf2v-flash", "wan2.2-s2v",
                      "wan2.5-t2v-preview", "wan2.5-i2v-preview"],
         .wavespeed: ["alibaba/wan-2.2/i2v-plus-480p", "alibaba/wan-2.2/t2v-plus-480p", "wavespeed-ai/wan-2.2/image-to-video"],
         .modelverse: ["Wan-AI/Wan2.2-I2V", "Wan-AI/Wan2.2-T2V"],

@@ -24,8 +24,8 @@ struct SandboxTask: Sendable {
     let outcome: Outcome
     let spec: ClipSpec
     let tier: Tier
-    /// Seconds billed (the duration asked for), whatever was rendered.
-    let billedSeconds: Int
+    /// Seconds billed (the duration asked for, or for s2v the voice's length to 0.01 s), whatever was rendered.
+    let billedSeconds: Decimal
     let usageVariant: Int
     let expiredURL: Bool
     var cutsLeft: Int

@@ -17,6 +17,8 @@ struct TaskPlan {
     var seed: Int?
     var audio: Bool?
     var webhookURL: String?
+    /// s2v: the voice sent, which sets the clip's length and becomes its sound.
+    var voice: DecodedAudio? = nil
 }
 
 extension Handlers {
@@ -27,11 +29,14 @@ extension Handlers {
     func create(_ proto: SandboxProtocol, _ plan: TaskPlan) async throws -> SandboxTask {
         let profile = plan.profile
         let durations = profile.durations
-        let duration = plan.duration ?? durations[0]
-        guard durations.contains(duration) else {
+        // s2v takes no duration from the request (a `duration` sent is ignored): the clip lasts as long
+        // as the voice, and is billed for that to the hundredth of a second.
+        let duration = plan.duration ?? durations.first ?? 0
+        guard durations.isEmpty || durations.contains(duration) else {
             throw Refusal(status: .badRequest, code: "InvalidParameter",
                           message: "duration \(duration) is not supported by \(plan.model) (use \(durations.map(String.init).joined(separator: " or ")))")
         }
+        let voiceSeconds = plan.voice.map { Self.hundredths($0.duration) }
         var tier: Tier
         var size: (Int, Int)
         if let text = plan.size {
@@ -60,8 +65,14 @@ extension Handlers {
                           message: "resolution \(tier.rawValue) is not supported by \(plan.model) (use \(profile.tiers.map(\.rawValue).joined(separator: ", ")))")
         }
         let faults = await state.faults
-        var frames = profile.frames(duration)
-        if await state.draw("short", rate: faults.shortClipRate) { frames = Int(Double(frames) * 0.84) }  // 4.2 s of 5
+        // A voice's clip ends within half a frame of the voice: its last frame ends where the sound does.
+        var frames = plan.voice.map { max(1, Int(($0.duration * Double(profile.fps)).rounded())) } ?? profile.frames(duration)
+        var soundtrack = plan.voice?.samples
+        if await state.draw("short", rate: faults.shortClipRate) {
+            frames = Int(Double(frames) * 0.84)  // 4.2 s of 5; a voice's clip loses the end of its sound too
+            soundtrack = soundtrack.map { Array($0.prefix(frames * ClipMaker.samplesPerFrame(fps: profile.fps))) }
+        }
+        if plan.voice != nil, await state.draw("missingAudio", rate: faults.missingAudioRate) { soundtrack = nil }
         var renderSize = size
         if await state.draw("wrongTier", rate: faults.wrongTierRate) {
             let other: Tier = tier == .p480 ? .p720 : .p480
@@ -72,16 +83,25 @@ extension Handlers {
             else if await state.draw("blocked", rate: faults.blockedRate) { .blocked } else { .normal }
         let seed = UInt64(truncatingIfNeeded: plan.seed ?? Int(stableHash(plan.prompt) % 2_147_483_647))
         let spec = ClipSpec(width: renderSize.0, height: renderSize.1, fps: profile.fps, frames: frames,
-                            audio: profile.audio && (plan.audio ?? true), first: plan.first, last: plan.last,
-                            prompt: plan.prompt, seed: seed, color: faults.clipColor ?? profile.color)
+                            audio: plan.voice == nil ? profile.audio && (plan.audio ?? true) : soundtrack != nil,
+                            first: plan.first, last: plan.last, prompt: plan.prompt, seed: seed,
+                            color: faults.clipColor ?? profile.color, soundtrack: soundtrack,
+                            motion: plan.voice == nil ? .camera : .gentle)
         let task = SandboxTask(
             id: await state.newID(proto), proto: proto, model: plan.model, prompt: plan.prompt, input: plan.input,
-            createdAt: Date(), outcome: outcome, spec: spec, tier: tier, billedSeconds: duration,
+            createdAt: Date(), outcome: outcome, spec: spec, tier: tier, billedSeconds: voiceSeconds ?? Decimal(duration),
             usageVariant: profile.usageVariant, expiredURL: await state.draw("expiredURL", rate: faults.expiredURLRate),
             cutsLeft: faults.cutTimes, webhookURL: plan.webhookURL)
         await state.add(task)
         await state.track(Task { await drive(task.id) })
         return task
+    }
+
+    /// Seconds to the hundredth, half up, as s2v bills them (`10.23`).
+    static func hundredths(_ seconds: Double) -> Decimal {
+        var value = Decimal(seconds), rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 2, .plain)
+        return rounded
     }
 
     /// Queue, run (render), finish, and deliver the webhook if one was asked for.

@@ -44,6 +44,8 @@ extension Handlers {
                 }
                 last = try await image(url, field: "last_image")
             }
+        case .portraitAndVoice:
+            throw Refusal(status: .notFound, code: "404", message: "model \(model) not found")  // WaveSpeed has no s2v
         }
         let plan = TaskPlan(
             model: model, prompt: prompt, input: TaskRecord.sanitized(body), profile: profile, first: first, last: last,

@@ -100,7 +100,7 @@ import Testing
         let unexpected = try #require(findings(dashScopeTask(), clip(audio: true)).first)
         #expect(unexpected.code == .audioUnexpected)
         #expect(unexpected.overBilled == cny("0"))
-        // s2v follows its input: either is fine.
+        // s2v carries the voice sent: a clip with it (as long as the video) is fine.
         #expect(findings(dashScopeTask("wan2.2-s2v"), clip(audio: true)).isEmpty)
         // wan2.5 with audio switched off in the request.
         var silent = wan25

@@ -133,10 +133,32 @@ public final class Fixtures: @unchecked Sendable {
         ]
     }
 
+    /// A voice track for s2v, made with ffmpeg the first time: `seconds` of sound, as MP3 (LAME,
+    /// 44.1 kHz mono: a tone, whose header overstates its length by the encoder's padding) or WAV
+    /// (16 kHz mono 16-bit pink noise, exact to the sample).
+    public func voice(seconds: Double, format: VoiceFormat) throws -> String {
+        let path = directory + "/voice-\(seconds)s.\(format.rawValue)"
+        try lock.withLock {
+            guard !made.contains(path) else { return }
+            let source = switch format {
+            case .mp3: ["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=\(seconds)", "-c:a", "libmp3lame", "-b:a", "96k"]
+            case .wav: ["-f", "lavfi", "-i", "anoisesrc=d=\(seconds):c=pink:r=16000:a=0.2", "-c:a", "pcm_s16le"]
+            }
+            try Tool.run("ffmpeg", ["-v", "error", "-y"] + source + [path])
+            made.insert(path)
+        }
+        return path
+    }
+
     /// A fresh scratch path (not created) in the fixture directory.
     public func scratch(_ name: String) -> String {
         directory + "/\(UUID().uuidString.prefix(8))-\(name)"
     }
+}
+
+/// The sound formats `Fixtures.voice` makes.
+public enum VoiceFormat: String, Sendable, CaseIterable {
+    case mp3, wav
 }
 
 /// The clips committed under samples/.

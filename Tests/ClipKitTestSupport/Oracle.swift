@@ -58,6 +58,14 @@ private final class LockedData: @unchecked Sendable {
 
 /// ffprobe and ffmpeg as oracles.
 public enum Oracle {
+    /// Seconds of sound a full decode by ffmpeg gives (the first audio stream, as 48 kHz mono samples
+    /// counted): the length a player plays, encoder padding dropped.
+    public static func decodedAudioSeconds(_ path: String) throws -> Double {
+        let samples = try Tool.run("ffmpeg", ["-v", "error", "-i", path, "-map", "0:a:0", "-f", "s16le", "-ac", "1",
+                                              "-ar", "48000", "-"]).stdout.count / 2
+        return Double(samples) / 48_000
+    }
+
     /// Frames a full decode shows (ffprobe -count_frames).
     public static func decodedFrameCount(_ path: String) throws -> Int {
         let text = try Tool.run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0",

@@ -55,6 +55,8 @@ public struct BillingRecord: Sendable, Hashable {
     public var executionSeconds: Decimal?
     /// The request's `audio` switch, when known (wan2.5 defaults to on).
     public var audioRequested: Bool?
+    /// s2v: seconds of the voice sent (a task record's `inputAudioDuration`).
+    public var inputAudioSeconds: Decimal?
     /// The clip this record belongs to when it says so: a task record's `outputFile`, or the clip
     /// whose name it shares (`clip.task.json` → `clip`, without extension).
     public var clipHint: String?
@@ -67,7 +69,7 @@ public struct BillingRecord: Sendable, Hashable {
         errorCode: String? = nil, errorMessage: String? = nil, contentFlagged: Bool = false, tier: Tier? = nil,
         billedSeconds: Decimal? = nil, outputSeconds: Decimal? = nil, requestedSeconds: Decimal? = nil,
         amount: Money? = nil, outputURLs: [String] = [], executionSeconds: Decimal? = nil,
-        audioRequested: Bool? = nil, clipHint: String? = nil, charged: Bool
+        audioRequested: Bool? = nil, clipHint: String? = nil, inputAudioSeconds: Decimal? = nil, charged: Bool
     ) {
         self.location = location
         self.format = format
@@ -88,6 +90,7 @@ public struct BillingRecord: Sendable, Hashable {
         self.executionSeconds = executionSeconds
         self.audioRequested = audioRequested
         self.clipHint = clipHint
+        self.inputAudioSeconds = inputAudioSeconds
         self.charged = charged
     }
 

@@ -54,6 +54,7 @@ enum TaskRecordParsing {
             outputSeconds: usage.outputSeconds, requestedSeconds: RequestParameters.duration(record.request),
             outputURLs: [record.outputURL].compactMap { $0 }, executionSeconds: execution,
             audioRequested: RequestParameters.audio(record.request), clipHint: hint,
+            inputAudioSeconds: record.inputAudioDuration.map { Rounding.halfUp.round(Decimal($0), scale: 3) },
             charged: usage.isCharged || (usage.billedSeconds == nil && status == .succeeded))
     }
 }

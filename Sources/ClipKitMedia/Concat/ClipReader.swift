@@ -56,24 +56,36 @@ enum AudioTrackReader {
     static func read(_ path: String, rate: Int, channels: Int) throws -> [Float]? {
         let (input, _) = try MediaProbe.openInput(path)
         guard let index = input.bestStream(AVMEDIA_TYPE_AUDIO) else { return nil }
-        input.selectOnly(index)
-        let decoder = try Decoder(for: input, stream: index, threads: 1)
-        let resampler = try Resampler(from: decoder, toRate: rate, channels: channels)
-        let packet = Packet(), frame = Frame()
-        var samples: [Float] = [], errors = 0
         // Audio that starts later than time zero (an edit list or a delayed track) gets leading silence.
         let stream = input.stream(index)
         var leadingSilence = 0
         if stream.pointee.start_time != cffmpeg_nopts_value(), stream.pointee.start_time > 0 {
             leadingSilence = Int(Double(stream.pointee.start_time) * av_q2d(stream.pointee.time_base) * Double(rate))
         }
+        return [Float](repeating: 0, count: leadingSilence * channels) + (try samples(input, stream: index, rate: rate, channels: channels))
+    }
+
+    /// Every sample of stream `index`, resampled; no silence added for a late start.
+    static func samples(_ input: InputFile, stream index: Int, rate: Int, channels: Int) throws -> [Float] {
+        input.selectOnly(index)
+        let decoder = try Decoder(for: input, stream: index, threads: 1)
+        let resampler = try Resampler(from: decoder, toRate: rate, channels: channels)
+        var samples: [Float] = []
+        try eachFrame(input, stream: index, decoder: decoder) { resampler.convert($0, into: &samples) }
+        resampler.convert(nil, into: &samples)
+        return samples
+    }
+
+    /// Decodes stream `index` to the end, handing each frame to `body`. The decoder drops what the
+    /// container marks as padding (an MP3's encoder delay, AAC priming), so the frames hold the sound.
+    static func eachFrame(_ input: InputFile, stream index: Int, decoder: Decoder, _ body: (Frame) throws -> Void) throws {
+        let packet = Packet(), frame = Frame()
+        var errors = 0
         while true {
             let more = try input.read(into: packet)
             if more, packet.streamIndex != index { continue }
-            try decoder.decode(more ? packet : nil, into: frame, errors: &errors) { resampler.convert($0, into: &samples) }
+            try decoder.decode(more ? packet : nil, into: frame, errors: &errors, body)
             if !more { break }
         }
-        resampler.convert(nil, into: &samples)
-        return [Float](repeating: 0, count: leadingSilence * channels) + samples
     }
 }

@@ -275,7 +275,7 @@ public enum MediaProbe {
         String(cString: input.context.pointee.iformat.pointee.name).hasPrefix("mov,")
     }
 
-    private static func audioInfo(_ stream: UnsafeMutablePointer<AVStream>) -> AudioInfo {
+    static func audioInfo(_ stream: UnsafeMutablePointer<AVStream>) -> AudioInfo {
         let par = stream.pointee.codecpar.pointee
         let duration = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base) : nil
         return AudioInfo(codec: String(cString: avcodec_get_name(par.codec_id)), sampleRate: Int(par.sample_rate),
@@ -292,14 +292,14 @@ public enum MediaProbe {
         return (clockwise % 360 + 360) % 360
     }
 
-    private static func containerName(_ input: InputFile, isMOV: Bool) -> String {
+    static func containerName(_ input: InputFile, isMOV: Bool) -> String {
         let names = String(cString: input.context.pointee.iformat.pointee.name)
         guard isMOV else { return String(names.split(separator: ",").first ?? Substring(names)) }
         let brand = av_dict_get(input.context.pointee.metadata, "major_brand", nil, 0).map { String(cString: $0.pointee.value) }
         return brand?.hasPrefix("qt") == true ? "mov" : "mp4"
     }
 
-    private static func fileSize(_ input: InputFile) -> Int64? {
+    static func fileSize(_ input: InputFile) -> Int64? {
         guard let pb = input.context.pointee.pb else { return nil }
         let size = avio_size(pb)
         return size >= 0 ? size : nil
