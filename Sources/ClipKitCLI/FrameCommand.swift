@@ -58,12 +58,12 @@ struct FrameCommand: AsyncParsableCommand {
         let position: FramePosition = index.map { .index($0) } ?? time.map { .time($0) } ?? (which == .first ? .first : .last)
         let image: RGBImage
         do {
-            image = try FrameExtractor.extract(position, from: file, autorotate: !noAutorotate)
+            image = try await FrameExtractor.extract(position, from: file, autorotate: !noAutorotate)
         } catch let problem as MediaProblem {
             // Probe's form: the message names the file, the code follows.
             throw CLIFailure(.inputUnreadable, "\(problem.message) [\(problem.code.rawValue)]")
         }
-        try image.write(to: output, overwrite: force)
+        try await image.write(to: output, overwrite: force)
         Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height)) to \(output)")
     }
 }

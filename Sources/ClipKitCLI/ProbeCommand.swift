@@ -33,7 +33,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = files.count > 20 ? ProgressLine(label: "probed", total: files.count) : nil
-        let infos = await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
+        let infos = try await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
         progress?.finish()
         Stdout.write(try format.render(infos))
         for info in infos where info.error != nil {

@@ -55,7 +55,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let info = MediaProbe.probe(file, deep: deep)
+        let info = await MediaProbe.probe(file, deep: deep)
         if let error = info.error, info.video == nil {
             Stderr.print("clipkit: \(error.message) [\(error.code.rawValue)]")
             throw ExitStatus.inputUnreadable.exitCode

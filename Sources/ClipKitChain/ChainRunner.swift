@@ -7,6 +7,9 @@ import Foundation
 /// Runs a storyboard to one long video: each segment generated from the previous clip's exact last
 /// frame, verified and recorded as it arrives, and all of it joined without seams. Every step is saved
 /// in the work directory first, so running the same chain again after a kill pays for nothing twice.
+/// Its media work (probes, last frames, the join) runs on `MediaExecutor`, and cancelling the task that
+/// runs it stops it at the next step (a poll, a frame of the join) with `CancellationError`; the work
+/// directory keeps what was done, and running it again resumes.
 public actor ChainRunner {
     public let storyboard: Storyboard
     public let options: ChainOptions
@@ -50,8 +53,9 @@ public actor ChainRunner {
     }
 
     /// Generates (or resumes) every segment, joins them and writes the chain report.
+    /// - Parameter events: awaited with each step, in order (concat progress included).
     /// - Throws: `ChainError` (budget, a segment that kept failing), `ProviderError` for a failure that
-    ///   a later run can resume from, `ConcatError`.
+    ///   a later run can resume from, `ConcatError`, `CancellationError`.
     public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
         let plans = Self.plan(storyboard: storyboard, options: options)
         let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
@@ -69,8 +73,8 @@ public actor ChainRunner {
     private func runSegment(_ plan: SegmentPlan, count: Int, runner: TaskRunner,
                             events: @escaping @Sendable (ChainEvent) async -> Void) async throws {
         let i = plan.index
-        if let clip = state.segments[i].clip, MediaProbe.probe(clip).error == nil {
-            try saveLastFrame(of: i, clip: clip)
+        if let clip = state.segments[i].clip, await MediaProbe.probe(clip).error == nil {
+            try await saveLastFrame(of: i, clip: clip)
             await events(.reused(index: i, clip: clip))
             return
         }
@@ -115,7 +119,7 @@ public actor ChainRunner {
             }
             try settleLastAttempt(i, outcome: .accepted, reason: nil)
             state.segments[i].clip = result.clipPath
-            try saveLastFrame(of: i, clip: result.clipPath)
+            try await saveLastFrame(of: i, clip: result.clipPath)
             await events(.accepted(index: i, clip: result.clipPath))
             return
         }
@@ -173,10 +177,10 @@ public actor ChainRunner {
         }
     }
 
-    private func saveLastFrame(of i: Int, clip: String) throws {
+    private func saveLastFrame(of i: Int, clip: String) async throws {
         let path = options.workDirectory + String(format: "/segment-%02d-last.png", i + 1)
         if state.segments[i].lastFrame == path, FileManager.default.fileExists(atPath: path) { return }
-        try FrameExtractor.extract(.last, from: clip).write(to: path, overwrite: true)
+        try await FrameExtractor.extract(.last, from: clip).write(to: path, overwrite: true)
         state.segments[i].lastFrame = path
         try state.save(statePath)
     }
@@ -217,22 +221,20 @@ public actor ChainRunner {
         await events(.joining(clips: clips.count))
         // The output is ours to replace if an earlier run of this chain wrote it.
         let overwrite = options.overwrite || state.output == options.output
-        let result = try Concatenator.concat(clips, to: options.output, options: options.concat, overwrite: overwrite) { progress in
-            Task { await events(.concat(progress)) }
-        }
+        let result = try await Self.concat(clips, to: options.output, options: options.concat, overwrite: overwrite, events: events)
         state.output = options.output
         try state.save(statePath)
         try Task.checkCancellation()
 
         let sheet = options.workDirectory + "/seams.png"
-        try ContactSheet.render(result).write(to: sheet, overwrite: true)
+        try await ContactSheet.render(result).write(to: sheet, overwrite: true)
 
         // The audit reads the task records beside every clip that was paid for, accepted or not.
         var audit = Audit(priceBook: options.priceBook, options: AuditOptions(asBilled: options.asBilled))
         let records = state.segments.flatMap(\.attempts).map(\.record).filter { FileManager.default.fileExists(atPath: $0) }
         for record in records { RecordReader.read(file: record) { audit.add($0) } }
         let index = try ClipIndex(scanning: options.workDirectory)
-        let auditReport = await audit.run(clips: index) { await MediaProbe.probeAll($0) }
+        let auditReport = try await audit.run(clips: index) { try await MediaProbe.probeAll($0) }
 
         let reportFile = options.workDirectory + "/chain-report.json"
         let report = ChainReport(
@@ -245,5 +247,16 @@ public actor ChainRunner {
         encoder.dateEncodingStrategy = .iso8601
         try OutputFile(reportFile, overwrite: true).write(try encoder.encode(report))
         return report
+    }
+
+    /// The join, its progress (reported on the media thread) passed on to `events` in order.
+    private static func concat(_ clips: [String], to output: String, options: ConcatOptions, overwrite: Bool,
+                               events: @escaping @Sendable (ChainEvent) async -> Void) async throws -> ConcatResult {
+        let (updates, feed) = AsyncStream.makeStream(of: ConcatProgress.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for await update in updates { await events(.concat(update)) } }
+            defer { feed.finish() }  // the forwarder drains what was sent, then the group ends
+            return try await Concatenator.concat(clips, to: output, options: options, overwrite: overwrite) { feed.yield($0) }
+        }
     }
 }

@@ -24,7 +24,7 @@ extension Handlers {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             try data.write(to: URL(fileURLWithPath: path))
-            return try RGBImage.load(path)
+            return try await RGBImage.load(path)
         } catch {
             throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) is not a readable image.")
         }

@@ -37,11 +37,12 @@ public struct FrameRangeError: ClipKitError {
 
 /// Extracts single displayed frames exactly, decoding as little as possible.
 public enum FrameExtractor {
-    /// Decodes the frame at `position` and converts it to upright RGB.
+    /// Decodes the frame at `position` and converts it to upright RGB, blocking the calling thread
+    /// (library users call the `async` one).
     /// - Parameter autorotate: apply the display rotation as players and ffmpeg do.
     /// - Throws: `MediaProblem` for unreadable inputs, `FrameRangeError` for a position past the end,
     ///   `FFmpegError` naming the failing call and file.
-    public static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true) throws -> RGBImage {
+    package static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true) throws -> RGBImage {
         let (input, sniff) = try MediaProbe.openInput(path)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
             throw MediaProblem(.noVideo, "\(path): no video stream")
@@ -205,6 +206,7 @@ public enum FrameExtractor {
         let packet = Packet(), frame = Frame()
         var errors = 0, wantMore = true
         while wantMore {
+            try Task.checkCancellation()  // between frames: a long decode from the start stops when its task is cancelled
             let more = try input.read(into: packet)
             if more, packet.streamIndex != index { continue }
             try decoder.decode(more ? packet : nil, into: frame, errors: &errors) { decoded in
