@@ -74,7 +74,7 @@ extension Concatenator {
     public static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
                               overwrite: Bool = false,
                               progress: (@Sendable (ConcatProgress) -> Void)? = nil) async throws -> ConcatResult {
-        try await MediaExecutor.shared.run {
+        try await MediaExecutor.shared.runLong {
             try concat(inputs, to: output, options: options, overwrite: overwrite, progress: progress)
         }
     }
@@ -94,7 +94,7 @@ extension VideoWriter {
     public static func write(to path: String, settings: VideoSettings, overwrite: Bool = false,
                              progress: (@Sendable (Int) -> Void)? = nil,
                              _ fill: @Sendable (VideoWriter) throws -> Void) async throws -> Int {
-        try await MediaExecutor.shared.run {
+        try await MediaExecutor.shared.runLong {
             let writer = try VideoWriter(path: path, settings: settings, overwrite: overwrite)
             writer.onFrame = progress
             try fill(writer)
