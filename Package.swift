@@ -9,6 +9,7 @@ import PackageDescription
 //   ClipKitCore ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner); no FFmpeg:
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
+//   ClipKit (what a pipeline imports: re-exports Core, Media, Audit, Providers and Chain)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
 //   both parse: probe and verify),
@@ -19,7 +20,8 @@ let package = Package(
     products: [
         .executable(name: "clipkit", targets: ["ClipKitLauncher"]),
         .executable(name: "clipkit-engine", targets: ["ClipKitCLI"]),
-        .library(name: "ClipKit", targets: ["ClipKitCore", "ClipKitMP4", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
+        // `import ClipKit` is all a pipeline writes: the module re-exports the layers below.
+        .library(name: "ClipKit", targets: ["ClipKit"]),
         .library(name: "ClipKitSandbox", targets: ["ClipKitSandbox"]),
     ],
     dependencies: [
@@ -31,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // `swift package generate-documentation --target ClipKit`: the DocC catalog (not built by `swift build`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -74,6 +78,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The library's one import (Exports.swift) and its DocC catalog; the sandbox stays its own product,
+        // so a pipeline links Hummingbird only if it rehearses offline.
+        .target(name: "ClipKit", dependencies: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
         // The arguments of the commands both binaries answer (probe, verify): one parser for both.
         .target(
@@ -97,6 +104,8 @@ let package = Package(
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
         .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
         .testTarget(name: "ClipKitCoreTests", dependencies: ["ClipKitCore"]),
+        // The README's and DocC's code, compiled and run against `import ClipKit` (and the sandbox).
+        .testTarget(name: "ClipKitTests", dependencies: ["ClipKit", "ClipKitSandbox"]),
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),

@@ -9,7 +9,7 @@ import Foundation
 /// var audit = Audit(priceBook: .builtIn)
 /// RecordReader.read(file: "bill.csv") { audit.add($0) }
 /// let clips = try ClipIndex(scanning: "clips")
-/// let report = await audit.run(clips: clips) { paths in await MediaProbe.probeAll(paths, deep: false, progress: nil) }
+/// let report = try await audit.run(clips: clips) { paths in try await MediaProbe.probeAll(paths) }
 /// ```
 public struct Audit: Sendable {
     public let priceBook: PriceBook
@@ -81,9 +81,10 @@ public struct Audit: Sendable {
 
     /// Probes the matched clips with `probe` (one call with every path; results in the same order)
     /// and checks every billed task.
-    public func run(clips: ClipIndex, probe: ([String]) async -> [MediaInfo]) async -> AuditReport {
+    /// - Throws: what `probe` throws (e.g. `CancellationError` from `MediaProbe.probeAll`).
+    public func run(clips: ClipIndex, probe: ([String]) async throws -> [MediaInfo]) async rethrows -> AuditReport {
         let paths = clipPaths(in: clips)
-        let infos = await probe(paths)
+        let infos = try await probe(paths)
         var byPath: [String: MediaInfo] = [:]
         for (path, info) in zip(paths, infos) { byPath[path] = info }
         return finish(clips: clips) { byPath[$0] }

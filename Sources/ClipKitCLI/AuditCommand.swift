@@ -98,11 +98,11 @@ struct AuditCommand: AsyncParsableCommand {
         Stderr.print("clipkit: read \(audit.recordsRead) records; \(index.clips.count) clips in \(clips)")
 
         let deep = deep
-        let report = await audit.run(clips: index) { paths in
+        let report = try await audit.run(clips: index) { paths in
             // Like `probe`, show progress only when there is enough work to wait for.
             let progress =
                 paths.count > 20 ? ProgressLine(label: deep ? "decoded" : "probed", total: paths.count) : nil
-            let infos = await MediaProbe.probeAll(paths, deep: deep) { done, _ in progress?.update(done) }
+            let infos = try await MediaProbe.probeAll(paths, deep: deep) { done, _ in progress?.update(done) }
             progress?.finish()
             return infos
         }

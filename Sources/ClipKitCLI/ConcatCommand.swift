@@ -84,7 +84,7 @@ struct ConcatCommand: AsyncParsableCommand {
                                     frameRate: fps.flatMap(Rational.init), crossfadeFrames: crossfade, seamThreshold: seamThreshold,
                                     measuresQuality: report != nil || contactSheet != nil)
         let line = ProgressLine(label: "frames", total: 0)
-        let result = try Concatenator.concat(inputs, to: output, options: options, overwrite: force) { p in
+        let result = try await Concatenator.concat(inputs, to: output, options: options, overwrite: force) { p in
             line.update(p.framesDone, total: p.framesTotal, detail: "clip \(p.clip)/\(p.clips)")
         }
         line.finish()
@@ -93,7 +93,7 @@ struct ConcatCommand: AsyncParsableCommand {
             let data = try JSONOutput.encode(summary, pretty: true)
             try OutputFile(report, overwrite: force).write(Data((data + "\n").utf8))
         }
-        if let contactSheet { try ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
+        if let contactSheet { try await ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
         let dropped = summary.seams.reduce(0) { $0 + $1.framesDropped }
         Stderr.print("wrote \(output): \(summary.frames) frames, \(String(format: "%.3f", summary.duration)) s, \(summary.mode.rawValue)"
             + (dropped > 0 ? ", \(dropped) repeated seam frame(s) dropped" : "")

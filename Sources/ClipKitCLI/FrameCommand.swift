@@ -67,13 +67,13 @@ struct FrameCommand: AsyncParsableCommand {
         let position: FramePosition = index.map { .index($0) } ?? time.map { .time($0) } ?? (which == .first ? .first : .last)
         let extracted: ExtractedFrame
         do {
-            extracted = try FrameExtractor.extractFrame(position, from: file, autorotate: !noAutorotate, matrix: matrix)
+            extracted = try await FrameExtractor.extractFrame(position, from: file, autorotate: !noAutorotate, matrix: matrix)
         } catch let problem as MediaProblem {
             // Probe's form: the message names the file, the code follows.
             throw CLIFailure(.inputUnreadable, "\(problem.message) [\(problem.code.rawValue)]")
         }
         let image = extracted.image
-        try image.write(to: output, overwrite: force)
+        try await image.write(to: output, overwrite: force)
         Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height), matrix \(extracted.color.summary)) to \(output)")
     }
 }

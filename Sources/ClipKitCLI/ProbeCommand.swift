@@ -28,7 +28,7 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let (files, format, deep) = (arguments.files, arguments.format, arguments.deep)
         let progress = files.count > 20 ? ProgressLine(label: "probed", total: files.count) : nil
-        let infos = await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
+        let infos = try await MediaProbe.probeAll(files, deep: deep) { done, _ in progress?.update(done) }
         progress?.finish()
         Stdout.write(try format.render(infos))
         for info in infos where info.error != nil {

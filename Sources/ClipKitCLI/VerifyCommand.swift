@@ -27,8 +27,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var arguments: VerifyArguments
 
     func run() async throws {
-        let voice = arguments.audioFile.map { MediaProbe.probeAudio($0) }
-        let verdict = arguments.verdict(for: MediaProbe.probe(arguments.file, deep: arguments.deep), voice: voice)
+        var voice: MediaInfo?
+        if let audioFile = arguments.audioFile { voice = await MediaProbe.probeAudio(audioFile) }
+        let verdict = arguments.verdict(for: await MediaProbe.probe(arguments.file, deep: arguments.deep), voice: voice)
         Stdout.write(verdict.stdout)
         FileHandle.standardError.write(Data(verdict.stderr.utf8))
         if verdict.status != 0 { throw ExitCode(verdict.status) }

@@ -7,6 +7,9 @@ import Foundation
 /// Runs a storyboard to one long video: each segment generated from the previous clip's exact last
 /// frame, verified and recorded as it arrives, and all of it joined without seams. Every step is saved
 /// in the work directory first, so running the same chain again after a kill pays for nothing twice.
+/// Its media work (probes, last frames, the join) runs on `MediaExecutor`, and cancelling the task that
+/// runs it stops it at the next step (a poll, a frame of the join) with `CancellationError`; the work
+/// directory keeps what was done, and running it again resumes.
 public actor ChainRunner {
     public let storyboard: Storyboard
     public let options: ChainOptions
@@ -55,8 +58,9 @@ public actor ChainRunner {
     }
 
     /// Generates (or resumes) every segment, joins them and writes the chain report.
+    /// - Parameter events: awaited with each step, in order (concat progress included).
     /// - Throws: `ChainError` (budget, a segment that kept failing), `ProviderError` for a failure that
-    ///   a later run can resume from, `ConcatError`.
+    ///   a later run can resume from, `ConcatError`, `CancellationError`.
     public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
         let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
                                                    media: options.media, baseURL: options.baseURL)
@@ -73,9 +77,9 @@ public actor ChainRunner {
     private func runSegment(_ plan: SegmentPlan, count: Int, runner: TaskRunner,
                             events: @escaping @Sendable (ChainEvent) async -> Void) async throws {
         let i = plan.index
-        if let clip = state.segments[i].clip, MediaProbe.probe(clip).error == nil {
-            if state.segments[i].colorMatch == nil { try measureColor(i, clip: clip) }
-            try saveLastFrame(of: i, clip: clip)
+        if let clip = state.segments[i].clip, await MediaProbe.probe(clip).error == nil {
+            if state.segments[i].colorMatch == nil { try await measureColor(i, clip: clip) }
+            try await saveLastFrame(of: i, clip: clip)
             await events(.reused(index: i, clip: clip))
             return
         }
@@ -122,8 +126,8 @@ public actor ChainRunner {
             }
             try settleLastAttempt(i, outcome: .accepted, reason: nil)
             state.segments[i].clip = result.clipPath
-            try measureColor(i, clip: result.clipPath)
-            try saveLastFrame(of: i, clip: result.clipPath)
+            try await measureColor(i, clip: result.clipPath)
+            try await saveLastFrame(of: i, clip: result.clipPath)
             await events(.accepted(index: i, clip: result.clipPath))
             return
         }
@@ -181,11 +185,11 @@ public actor ChainRunner {
         }
     }
 
-    private func saveLastFrame(of i: Int, clip: String) throws {
+    private func saveLastFrame(of i: Int, clip: String) async throws {
         let path = options.workDirectory + String(format: "/segment-%02d-last.png", i + 1)
         if state.segments[i].lastFrame == path, FileManager.default.fileExists(atPath: path) { return }
-        let last = try FrameExtractor.extractFrame(.last, from: clip, matrix: matrix(for: plans[i].model))
-        try last.image.write(to: path, overwrite: true)
+        let last = try await FrameExtractor.extractFrame(.last, from: clip, matrix: matrix(for: plans[i].model))
+        try await last.image.write(to: path, overwrite: true)
         state.segments[i].lastFrame = path
         state.segments[i].matrix = last.color.matrix
         try state.save(statePath)
@@ -195,10 +199,10 @@ public actor ChainRunner {
 
     /// Closes the colour loop on an arrived clip: which matrix brings its first frame closest to the
     /// image it was generated from (none for t2v or a remote first image).
-    private func measureColor(_ i: Int, clip: String) throws {
+    private func measureColor(_ i: Int, clip: String) async throws {
         let sent = i == 0 ? storyboard.firstImage.flatMap { $0.contains("://") ? nil : $0 } : state.segments[i - 1].lastFrame
         guard let sent else { return }
-        state.segments[i].colorMatch = try MatrixMatch.measure(clip: clip, sent: try RGBImage.load(sent))
+        state.segments[i].colorMatch = try await MatrixMatch.measure(clip: clip, sent: try await RGBImage.load(sent))
         try state.save(statePath)
     }
 
@@ -276,22 +280,20 @@ public actor ChainRunner {
         for (segment, plan) in zip(state.segments, plans) where matrix(for: plan.model) != .auto {
             if let clip = segment.clip { concat.matrices[clip] = matrix(for: plan.model) }
         }
-        let result = try Concatenator.concat(clips, to: options.output, options: concat, overwrite: overwrite) { progress in
-            Task { await events(.concat(progress)) }
-        }
+        let result = try await Self.concat(clips, to: options.output, options: concat, overwrite: overwrite, events: events)
         state.output = options.output
         try state.save(statePath)
         try Task.checkCancellation()
 
         let sheet = options.workDirectory + "/seams.png"
-        try ContactSheet.render(result).write(to: sheet, overwrite: true)
+        try await ContactSheet.render(result).write(to: sheet, overwrite: true)
 
         // The audit reads the task records beside every clip that was paid for, accepted or not.
         var audit = Audit(priceBook: options.priceBook, options: AuditOptions(asBilled: options.asBilled))
         let records = state.segments.flatMap(\.attempts).map(\.record).filter { FileManager.default.fileExists(atPath: $0) }
         for record in records { RecordReader.read(file: record) { audit.add($0) } }
         let index = try ClipIndex(scanning: options.workDirectory)
-        let auditReport = await audit.run(clips: index) { await MediaProbe.probeAll($0) }
+        let auditReport = try await audit.run(clips: index) { try await MediaProbe.probeAll($0) }
 
         let reportFile = options.workDirectory + "/chain-report.json"
         let report = ChainReport(
@@ -308,5 +310,16 @@ public actor ChainRunner {
         encoder.dateEncodingStrategy = .iso8601
         try OutputFile(reportFile, overwrite: true).write(try encoder.encode(report))
         return report
+    }
+
+    /// The join, its progress (reported on the media thread) passed on to `events` in order.
+    private static func concat(_ clips: [String], to output: String, options: ConcatOptions, overwrite: Bool,
+                               events: @escaping @Sendable (ChainEvent) async -> Void) async throws -> ConcatResult {
+        let (updates, feed) = AsyncStream.makeStream(of: ConcatProgress.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for await update in updates { await events(.concat(update)) } }
+            defer { feed.finish() }  // the forwarder drains what was sent, then the group ends
+            return try await Concatenator.concat(clips, to: output, options: options, overwrite: overwrite) { feed.yield($0) }
+        }
     }
 }

@@ -50,15 +50,15 @@ public struct DashScopeClient: VideoProvider {
             }
         case .i2v:
             path = "/api/v1/services/aigc/video-generation/video-synthesis"
-            input["img_url"] = .string(try imageURL(request.firstImage!))
+            input["img_url"] = .string(try await imageURL(request.firstImage!))
             parameters["resolution"] = .string(request.resolution?.rawValue)
         case .kf2v:
             guard let first = request.firstImage else {
                 throw ProviderError.invalidRequest(provider: name, "kf2v needs a first frame as well as a last frame")
             }
             path = "/api/v1/services/aigc/image2video/video-synthesis"
-            input["first_frame_url"] = .string(try imageURL(first))
-            input["last_frame_url"] = .string(try imageURL(request.lastImage!))
+            input["first_frame_url"] = .string(try await imageURL(first))
+            input["last_frame_url"] = .string(try await imageURL(request.lastImage!))
             parameters["resolution"] = .string(request.resolution?.rawValue)
         case .s2v:
             guard let portrait = request.firstImage, let audio = request.inputAudio else {
@@ -81,9 +81,9 @@ public struct DashScopeClient: VideoProvider {
                                   inputAudioDuration: audioSeconds)
     }
 
-    private func imageURL(_ image: ImageInput) throws -> String {
+    private func imageURL(_ image: ImageInput) async throws -> String {
         if case .url(let url) = image { return url }
-        return try ImagePreparation.encode(image, provider: name, media: media)!.dataURI
+        return try await ImagePreparation.encode(image, provider: name, media: media)!.dataURI
     }
 
     public func submitOnce(_ submission: PreparedSubmission) async throws -> SubmittedTask {

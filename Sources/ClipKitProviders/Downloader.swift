@@ -9,7 +9,7 @@ import NIOCore
 struct Downloader: Sendable {
     let transport: HTTPTransport
     /// Checks the finished file is a clip before it is renamed into place.
-    let probe: @Sendable (String) -> MediaInfo
+    let probe: @Sendable (String) async -> MediaInfo
     /// How many times a cut or failed transfer is resumed before giving up.
     var maxResumes: Int = 6
     var retry: RetryPolicy
@@ -83,7 +83,7 @@ struct Downloader: Sendable {
                 if let expectedTotal, size < expectedTotal {
                     cutReason = "transfer ended at \(size) of \(expectedTotal) bytes"
                 } else {
-                    return try finish(partialPath: partialPath, destination: destination, overwrite: overwrite,
+                    return try await finish(partialPath: partialPath, destination: destination, overwrite: overwrite,
                                       taskID: taskID, url: url, resumes: resumes)
                 }
             } catch let error as ProviderError {
@@ -135,8 +135,8 @@ struct Downloader: Sendable {
 
     /// Probes the finished file and renames it into place; a file that is not a clip is removed.
     private func finish(partialPath: String, destination: String, overwrite: Bool, taskID: String, url: String,
-                        resumes: Int) throws -> Result {
-        let info = probe(partialPath)
+                        resumes: Int) async throws -> Result {
+        let info = await probe(partialPath)
         if let problem = info.error {
             try? FileManager.default.removeItem(atPath: partialPath)
             throw ProviderError.downloadFailed(taskID: taskID, url: url, "the file is not a playable clip: \(problem)")

@@ -99,6 +99,22 @@ public final class HTTPTransport: Sendable {
         try await client.shutdown()
     }
 
+    /// Runs `body` with a new transport and shuts it down afterwards, whether `body` returns or throws
+    /// (a client dropped without `shutdown()` traps in AsyncHTTPClient).
+    /// - Throws: what `body` throws.
+    public static func with<T>(isolation: isolated (any Actor)? = #isolation,
+                               _ body: (HTTPTransport) async throws -> T) async throws -> T {
+        let transport = HTTPTransport()
+        do {
+            let result = try await body(transport)
+            try? await transport.shutdown()
+            return result
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+    }
+
     /// Whether a GET of `url` answers with a 2xx status (used to find a running sandbox).
     public func isReachable(_ url: String) async -> Bool {
         guard let reply = try? await perform(method: .GET, url: url, headers: [], body: nil) else { return false }

@@ -21,7 +21,7 @@ enum ImagePreparation {
 
     /// Reads and encodes a local image or in-memory picture; nil for a URL (sent as is).
     /// - Throws: `ProviderError.imageUnreadable` naming the file when it cannot be read or encoded.
-    static func encode(_ input: ImageInput, provider: String, media: any MediaToolkit) throws -> EncodedImage? {
+    static func encode(_ input: ImageInput, provider: String, media: any MediaToolkit) async throws -> EncodedImage? {
         let image: RGBImage
         switch input {
         case .url: return nil
@@ -29,18 +29,18 @@ enum ImagePreparation {
         case .file(let path):
             do {
                 // RGBImage has no alpha channel: a transparent PNG comes out flattened to its RGB.
-                image = try media.loadImage(path)
+                image = try await media.loadImage(path)
             } catch {
                 throw ProviderError.imageUnreadable(provider: provider, image: path, "cannot read it: \(error)")
             }
         }
         do {
-            let fitted = try fitted(image, media: media)
-            let png = try media.encode(fitted, as: .png)
+            let fitted = try await fitted(image, media: media)
+            let png = try await media.encode(fitted, as: .png)
             if png.count <= maxBytes {
                 return EncodedImage(data: png, mimeType: "image/png", width: fitted.width, height: fitted.height)
             }
-            let jpeg = try media.encode(fitted, as: .jpeg)
+            let jpeg = try await media.encode(fitted, as: .jpeg)
             return EncodedImage(data: jpeg, mimeType: "image/jpeg", width: fitted.width, height: fitted.height)
         } catch {
             throw ProviderError.imageUnreadable(provider: provider, image: input.label, "cannot encode it: \(error)")
@@ -48,7 +48,7 @@ enum ImagePreparation {
     }
 
     /// The picture scaled so no side exceeds 2000 px and none is under 360 px, keeping its aspect.
-    static func fitted(_ image: RGBImage, media: any MediaToolkit) throws -> RGBImage {
+    static func fitted(_ image: RGBImage, media: any MediaToolkit) async throws -> RGBImage {
         let longest = max(image.width, image.height), shortest = min(image.width, image.height)
         var scale = 1.0
         if longest > maxSide { scale = Double(maxSide) / Double(longest) }
@@ -56,7 +56,7 @@ enum ImagePreparation {
         guard scale != 1 else { return image }
         let width = min(maxSide, max(minSide, Int((Double(image.width) * scale).rounded())))
         let height = min(maxSide, max(minSide, Int((Double(image.height) * scale).rounded())))
-        return try media.resize(image, width: width, height: height)
+        return try await media.resize(image, width: width, height: height)
     }
 }
 

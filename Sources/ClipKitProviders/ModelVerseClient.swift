@@ -30,13 +30,13 @@ public struct ModelVerseClient: VideoProvider {
         var input: [String: JSONValue?] = ["prompt": .string(request.prompt), "negative_prompt": .string(request.negativePrompt)]
         switch request.mode {
         case .t2v: break
-        case .i2v: input["image_url"] = .string(try imageURL(request.firstImage!))
+        case .i2v: input["image_url"] = .string(try await imageURL(request.firstImage!))
         case .kf2v:
             guard let first = request.firstImage else {
                 throw ProviderError.invalidRequest(provider: name, "kf2v needs a first frame as well as a last frame")
             }
-            input["first_frame_url"] = .string(try imageURL(first))
-            input["last_frame_url"] = .string(try imageURL(request.lastImage!))
+            input["first_frame_url"] = .string(try await imageURL(first))
+            input["last_frame_url"] = .string(try await imageURL(request.lastImage!))
         case .s2v: break  // refused above
         }
         var parameters: [String: JSONValue?] = [
@@ -52,9 +52,9 @@ public struct ModelVerseClient: VideoProvider {
         return PreparedSubmission(model: request.model, prompt: request.prompt, body: body, url: "\(endpoint)/v1/tasks/submit")
     }
 
-    private func imageURL(_ image: ImageInput) throws -> String {
+    private func imageURL(_ image: ImageInput) async throws -> String {
         if case .url(let url) = image { return url }
-        return try ImagePreparation.encode(image, provider: name, media: media)!.dataURI
+        return try await ImagePreparation.encode(image, provider: name, media: media)!.dataURI
     }
 
     public func submitOnce(_ submission: PreparedSubmission) async throws -> SubmittedTask {

@@ -49,7 +49,7 @@ public struct TaskRunner: Sendable {
                        events: @Sendable (RunEvent) async -> Void = { _ in }) async throws -> RunResult {
         let recordPath = TaskRecord.path(forClip: clipPath)
         if record.outputFile != nil, FileManager.default.fileExists(atPath: clipPath) {
-            let info = provider.media.probe(clipPath)
+            let info = await provider.media.probe(clipPath)
             if info.error == nil { return RunResult(record: record, clipPath: clipPath, recordPath: recordPath, media: info) }
         }
         await KnownTasks.shared.insert(record.taskID)
@@ -89,7 +89,8 @@ public struct TaskRunner: Sendable {
         record.outputURL = url
         try RecordFile.write(record, to: recordPath)
 
-        let downloader = Downloader(transport: transport, probe: provider.media.probe, maxResumes: options.maxDownloadResumes,
+        let media = provider.media
+        let downloader = Downloader(transport: transport, probe: { await media.probe($0) }, maxResumes: options.maxDownloadResumes,
                                     retry: options.downloadRetry)
         let result: Downloader.Result
         do {

@@ -49,7 +49,7 @@ public struct WaveSpeedClient: VideoProvider {
     /// Uploads a local image (once, before submitting) and returns its `download_url`.
     private func imageURL(_ image: ImageInput) async throws -> String {
         if case .url(let url) = image { return url }
-        let encoded = try ImagePreparation.encode(image, provider: name, media: media)!
+        let encoded = try await ImagePreparation.encode(image, provider: name, media: media)!
         let boundary = "clipkit-\(UUID().uuidString)"
         let ext = encoded.mimeType == "image/png" ? "png" : "jpg"
         var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"frame.\(ext)\"\r\n".utf8)

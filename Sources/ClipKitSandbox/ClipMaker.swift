@@ -51,46 +51,47 @@ enum ClipMaker {
     /// Colour drift at the end of the clip: contrast kept, red lift, blue drop (8-bit levels).
     static let contrastEnd = 0.95, warmRed = 5.0, warmBlue = -4.0
 
-    /// Writes the clip to `path` (through a temporary file, so a half-written clip is never served).
-    /// - Throws: `FFmpegError`/`OutputFileError` from the writer.
-    static func render(_ spec: ClipSpec, to path: String) throws {
-        let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
-        let base: RGBImage = if let first = spec.first {
-            try first.covering(width: canvasWidth, height: canvasHeight)
-        } else {
-            scene(prompt: spec.prompt, seed: spec.seed, width: canvasWidth, height: canvasHeight)
-        }
-        let last = try spec.last.map { try $0.covering(width: spec.width, height: spec.height) }
-        // The first frame is the input itself at the clip's size, not a resampled canvas: what models do.
-        let opening = try spec.first.map { try $0.covering(width: spec.width, height: spec.height) }
+    /// Writes the clip to `path` on the media executor (through a temporary file, so a half-written clip
+    /// is never served; a cancelled render stops between frames and leaves nothing).
+    /// - Throws: `FFmpegError`/`OutputFileError` from the writer, `CancellationError`.
+    static func render(_ spec: ClipSpec, to path: String) async throws {
         let settings = VideoSettings(width: spec.width, height: spec.height, frameRate: Rational(spec.fps, 1), crf: 20,
                                      audio: spec.audio ? AudioSettings() : nil, matrix: spec.color == .bt601Untagged ? .bt601 : .bt709,
                                      tagsColor: spec.color == .bt709Tagged)
-        let writer = try VideoWriter(path: path, settings: settings, overwrite: true)
-        var drifted = base
-        let (panX, panY) = pan(seed: spec.seed)
-        for index in 0..<spec.frames {
-            let t = spec.frames > 1 ? Double(index) / Double(spec.frames - 1) : 0
-            // The drift moves in steps of 10 frames: invisible, and ten times cheaper than per frame.
-            if spec.motion == .camera, index % 10 == 0 { drifted = drift(base, amount: t) }
-            // Gentle: up to 3 % of zoom and back every three seconds.
-            let position = spec.motion == .camera ? t : 0.075 * (1 - cos(2 * .pi * Double(index) / Double(3 * spec.fps)))
-            var frame = index == 0 && opening != nil ? opening!
-                : try window(drifted, t: position, panX: panX, panY: panY, width: spec.width, height: spec.height)
-            if let last, t > 0.6 {
-                let w = (t - 0.6) / 0.4
-                frame = blend(frame, last, weight: w * w * (3 - 2 * w))
+        try await VideoWriter.write(to: path, settings: settings, overwrite: true) { writer in
+            let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
+            let base: RGBImage = if let first = spec.first {
+                try first.covering(width: canvasWidth, height: canvasHeight)
+            } else {
+                scene(prompt: spec.prompt, seed: spec.seed, width: canvasWidth, height: canvasHeight)
             }
-            try writer.append(frame)
-            if spec.audio {
-                try writer.appendAudio(spec.soundtrack.map { slice($0, frame: index, fps: spec.fps) }
-                    ?? tone(frame: index, fps: spec.fps, seed: spec.seed))
+            let last = try spec.last.map { try $0.covering(width: spec.width, height: spec.height) }
+            // The first frame is the input itself at the clip's size, not a resampled canvas: what models do.
+            let opening = try spec.first.map { try $0.covering(width: spec.width, height: spec.height) }
+            var drifted = base
+            let (panX, panY) = pan(seed: spec.seed)
+            for index in 0..<spec.frames {
+                let t = spec.frames > 1 ? Double(index) / Double(spec.frames - 1) : 0
+                // The drift moves in steps of 10 frames: invisible, and ten times cheaper than per frame.
+                if spec.motion == .camera, index % 10 == 0 { drifted = drift(base, amount: t) }
+                // Gentle: up to 3 % of zoom and back every three seconds.
+                let position = spec.motion == .camera ? t : 0.075 * (1 - cos(2 * .pi * Double(index) / Double(3 * spec.fps)))
+                var frame = index == 0 && opening != nil ? opening!
+                    : try window(drifted, t: position, panX: panX, panY: panY, width: spec.width, height: spec.height)
+                if let last, t > 0.6 {
+                    let w = (t - 0.6) / 0.4
+                    frame = blend(frame, last, weight: w * w * (3 - 2 * w))
+                }
+                try writer.append(frame)
+                if spec.audio {
+                    try writer.appendAudio(spec.soundtrack.map { slice($0, frame: index, fps: spec.fps) }
+                        ?? tone(frame: index, fps: spec.fps, seed: spec.seed))
+                }
+            }
+            if spec.audio, let soundtrack = spec.soundtrack {
+                try writer.appendAudio(Array(soundtrack.dropFirst(min(soundtrack.count, spec.frames * samplesPerFrame(fps: spec.fps)))))
             }
         }
-        if spec.audio, let soundtrack = spec.soundtrack {
-            try writer.appendAudio(Array(soundtrack.dropFirst(min(soundtrack.count, spec.frames * samplesPerFrame(fps: spec.fps)))))
-        }
-        try writer.finish()
     }
 
     /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), then the picture

@@ -6,12 +6,12 @@ import Hummingbird
 extension Handlers {
     /// A picture from a data URI or one of the sandbox's own uploads; the sandbox fetches nothing else.
     func image(_ reference: String, field: String) async throws -> RGBImage {
-        try await reading(reference, field: field, what: "a readable image") { try RGBImage.load($0) }
+        try await reading(reference, field: field, what: "a readable image") { try await RGBImage.load($0) }
     }
 
     /// A voice track (s2v) from a data URI or an upload, decoded to 48 kHz stereo for the clip's AAC track.
     func audio(_ reference: String, field: String) async throws -> DecodedAudio {
-        let voice = try await reading(reference, field: field, what: "readable audio") { try DecodedAudio(contentsOf: $0) }
+        let voice = try await reading(reference, field: field, what: "readable audio") { try await DecodedAudio.decode($0) }
         guard voice.duration > 0 else {
             throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) holds no sound.")
         }
@@ -19,7 +19,7 @@ extension Handlers {
     }
 
     /// The bytes a reference names, written to a scratch file for `decode`.
-    private func reading<T>(_ reference: String, field: String, what: String, _ decode: (String) throws -> T) async throws -> T {
+    private func reading<T>(_ reference: String, field: String, what: String, _ decode: (String) async throws -> T) async throws -> T {
         let data: Data
         if reference.hasPrefix("data:") {
             guard let comma = reference.firstIndex(of: ","), reference[..<comma].hasSuffix(";base64"),
@@ -38,7 +38,7 @@ extension Handlers {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             try data.write(to: URL(fileURLWithPath: path))
-            return try decode(path)
+            return try await decode(path)
         } catch {
             throw Refusal(status: .badRequest, code: "InvalidParameter.DataInspection", message: "\(field) is not \(what).")
         }

@@ -22,9 +22,6 @@ struct TaskPlan {
 }
 
 extension Handlers {
-    /// One render at a time, off the cooperative pool: rendering blocks on FFmpeg.
-    static let renderQueue = DispatchQueue(label: "clipkit.sandbox.render")
-
     /// Validates a plan against its model, draws its faults, records the task and starts it.
     func create(_ proto: SandboxProtocol, _ plan: TaskPlan) async throws -> SandboxTask {
         let profile = plan.profile
@@ -127,17 +124,10 @@ extension Handlers {
             // WaveSpeed renders a blocked output anyway and flags it (has_nsfw_contents).
             let path = state.directory + "/\(id).mp4"
             do {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    Self.renderQueue.async {
-                        do {
-                            try ClipMaker.render(task.spec, to: path)
-                            continuation.resume()
-                        } catch {
-                            continuation.resume(throwing: error)
-                        }
-                    }
-                }
+                try await ClipMaker.render(task.spec, to: path)
                 file = path
+            } catch is CancellationError {
+                return  // the sandbox stopped: the unfinished clip was removed
             } catch {
                 phase = .failed(code: "InternalError", message: "the sandbox could not render the clip: \(error)")
             }

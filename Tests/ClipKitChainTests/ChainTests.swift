@@ -73,7 +73,7 @@ struct ChainTests {
             #expect(await h.created() == 2, "no segment was submitted twice")
             #expect(report.segments.allSatisfy { $0.attempts.count == 1 })
             #expect(report.concat.frames == 150 + 149)
-            #expect(MediaProbe.probe(h.options().output).video?.frameCount == 299)
+            #expect(await MediaProbe.probe(h.options().output).video?.frameCount == 299)
         }
     }
 

@@ -114,7 +114,7 @@ struct ProbeTests {
     @Test("probing many files in parallel keeps input order")
     func batchOrder() async throws {
         let paths = Samples.all.map(Samples.path) + ["/nonexistent.mp4"] + Samples.all.map(Samples.path)
-        let infos = await MediaProbe.probeAll(paths)
+        let infos = try await MediaProbe.probeAll(paths)
         #expect(infos.map(\.path) == paths)
         #expect(infos[4].error?.code == .notFound)
         #expect(infos.filter { $0.error == nil }.count == 8)

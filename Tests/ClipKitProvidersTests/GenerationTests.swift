@@ -31,7 +31,7 @@ struct GenerationTests {
             let request = GenerationRequest(model: c.model, prompt: "a lighthouse at dusk", resolution: .p480)
             let result = try await h.runner(h.client(c.kind)).run(request, clipPath: clip, events: events.callback)
 
-            let info = MediaProbe.probe(clip)
+            let info = await MediaProbe.probe(clip)
             #expect(info.error == nil)
             #expect(info.video?.width == 832 && info.video?.height == 480)
             #expect(info.video?.frameRate == Rational(c.fps, 1))
@@ -61,12 +61,12 @@ struct GenerationTests {
             let request = GenerationRequest(model: "wan2.2-i2v-flash", prompt: "slow push in", firstImage: .file(image), resolution: .p480)
             _ = try await h.runner(h.client(.dashscope)).run(request, clipPath: clip)
 
-            let info = MediaProbe.probe(clip)
+            let info = await MediaProbe.probe(clip)
             #expect(info.video?.width == 720 && info.video?.height == 544, "4:3 input gives the 4:3 480P size")
             #expect(info.tier == .p480)
-            let first = try FrameExtractor.extract(.first, from: clip)
-            #expect(try first.psnr(against: picture.resized(width: 720, height: 544)) > 30)
-            let last = try FrameExtractor.extract(.last, from: clip)
+            let first = try await FrameExtractor.extract(.first, from: clip)
+            #expect(try await first.psnr(against: picture.resized(width: 720, height: 544)) > 30)
+            let last = try await FrameExtractor.extract(.last, from: clip)
             let (a, b) = (channelMeans(first), channelMeans(last))
             #expect((b.r - b.b) - (a.r - a.b) > 3, "a warm shift accumulates over the clip")
             // The request went as a data URI but the record keeps only its size.
@@ -85,11 +85,11 @@ struct GenerationTests {
             let request = GenerationRequest(model: kind.defaultModel(for: .kf2v), prompt: "day to night",
                                             firstImage: .file(first), lastImage: .file(last), resolution: .p480)
             _ = try await h.runner(h.client(kind)).run(request, clipPath: clip)
-            let info = MediaProbe.probe(clip)
+            let info = await MediaProbe.probe(clip)
             let (w, h) = (info.video!.width, info.video!.height)
-            let end = try FrameExtractor.extract(.last, from: clip)
+            let end = try await FrameExtractor.extract(.last, from: clip)
             #expect(end.psnr(against: try covered(lastPicture, w, h)) > 28)
-            let start = try FrameExtractor.extract(.first, from: clip)
+            let start = try await FrameExtractor.extract(.first, from: clip)
             #expect(start.psnr(against: try covered(firstPicture, w, h)) > 28)
         }
     }
@@ -114,7 +114,7 @@ struct GenerationTests {
             let clip = h.path("w25.mp4")
             let request = GenerationRequest(model: "wan2.5-t2v-preview", prompt: "rain on a tin roof", resolution: .p480)
             let result = try await h.runner(h.client(.dashscope)).run(request, clipPath: clip)
-            let info = MediaProbe.probe(clip)
+            let info = await MediaProbe.probe(clip)
             #expect(info.audio != nil)
             #expect(info.video?.frameRate == Rational(24, 1))
             #expect(result.record.usage?["output_video_duration"]?.decimalValue == 5)

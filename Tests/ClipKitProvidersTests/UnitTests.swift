@@ -56,10 +56,10 @@ struct UnitTests {
     }
 
     @Test("images are fitted to 360–2000 px a side, keeping the aspect")
-    func imageLimits() throws {
-        let big = try ImagePreparation.fitted(testPicture(width: 2400, height: 1800), media: FFmpegToolkit())
+    func imageLimits() async throws {
+        let big = try await ImagePreparation.fitted(testPicture(width: 2400, height: 1800), media: FFmpegToolkit())
         #expect(big.width == 2000 && big.height == 1500)
-        let small = try ImagePreparation.fitted(testPicture(width: 320, height: 240), media: FFmpegToolkit())
+        let small = try await ImagePreparation.fitted(testPicture(width: 320, height: 240), media: FFmpegToolkit())
         #expect(small.width == 480 && small.height == 360)
     }
 

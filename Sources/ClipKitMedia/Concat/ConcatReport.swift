@@ -58,10 +58,25 @@ public struct ConcatReport: Sendable, Codable, Hashable {
     public var seams: [Seam]
 }
 
-/// Progress of a running concat, for a progress line.
-public struct ConcatProgress: Sendable {
+/// Progress of a running concat, for a progress line. Events come in order; the last one, sent when the
+/// output is complete, has `framesDone == framesTotal`.
+public struct ConcatProgress: Sendable, Hashable {
+    /// The clip being joined, from 1.
     public var clip: Int
     public var clips: Int
+    /// Output frames written so far.
     public var framesDone: Int
+    /// Output frames expected: estimated from the clips' durations until the last event, which gives the
+    /// frames really written (dropped seam frames and cross-fades make it smaller).
     public var framesTotal: Int
+
+    public init(clip: Int, clips: Int, framesDone: Int, framesTotal: Int) {
+        self.clip = clip
+        self.clips = clips
+        self.framesDone = framesDone
+        self.framesTotal = framesTotal
+    }
+
+    /// The fraction done, 0…1.
+    public var fraction: Double { framesTotal > 0 ? min(1, Double(framesDone) / Double(framesTotal)) : 0 }
 }

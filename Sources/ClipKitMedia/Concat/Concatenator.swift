@@ -9,13 +9,17 @@ public enum Concatenator {
     /// The audio every output with sound gets: 48 kHz stereo AAC.
     static let audioRate = 48_000, audioChannels = 2
 
-    /// Joins `inputs` into `output` (written under a temporary name, renamed when complete).
+    /// Joins `inputs` into `output` (written under a temporary name, renamed when complete), blocking the
+    /// calling thread (library users call the `async` one); stops with `CancellationError` before the next
+    /// frame is written when the task it runs in is cancelled.
     /// - Parameter progress: called as frames are encoded (re-encode) or clips copied.
     /// - Returns: what was done, seam by seam, and the pictures at each seam (for a contact sheet).
     /// - Throws: `ConcatError` naming the input that cannot be read or why the clips cannot be copied
-    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false, or cannot be written.
-    public static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
-                              overwrite: Bool = false, progress: (@Sendable (ConcatProgress) -> Void)? = nil) throws -> ConcatResult {
+    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false, or cannot be written;
+    ///   `CancellationError`.
+    package static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
+                               overwrite: Bool = false, progress: (@Sendable (ConcatProgress) -> Void)? = nil) throws -> ConcatResult {
+        try Task.checkCancellation()
         guard !inputs.isEmpty else { throw ConcatError(.noInputs, "no input clips") }
         guard options.crossfadeFrames >= 0 else { throw ConcatError(.invalidOptions, "crossfade must be 0 frames or more") }
         // Check the destination and every input before any work, so one bad clip leaves nothing behind.
@@ -207,8 +211,9 @@ struct StreamCopy {
                                      framesTotal: plan.infos.reduce(0) { $0 + ($1.video?.frameCount ?? 0) }))
         }
         try writer.finish()
-        let seams = plan.options.measuresQuality ? try measureCopiedSeams() : []
         let frames = clips.reduce(0) { $0 + $1.framesOut }
+        progress?(ConcatProgress(clip: plan.inputs.count, clips: plan.inputs.count, framesDone: frames, framesTotal: frames))
+        let seams = plan.options.measuresQuality ? try measureCopiedSeams() : []
         let report = ConcatReport(output: output, mode: .copy, reencodeReasons: [], width: plan.width, height: plan.height,
                                   frameRate: plan.frameRate, frames: frames, duration: Double(offset) * av_q2d(timeBase),
                                   hasAudio: plan.hasAudio, seamThreshold: plan.options.seamThreshold, psnrAverage: nil, psnrMinimum: nil,

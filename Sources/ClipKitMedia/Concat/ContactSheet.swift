@@ -6,7 +6,7 @@ import Foundation
 public enum ContactSheet {
     /// Renders one row per seam; thumbnails are `thumbnailWidth` wide.
     /// - Throws: `FFmpegError` if a thumbnail cannot be scaled.
-    public static func render(_ result: ConcatResult, thumbnailWidth: Int = 320) throws -> RGBImage {
+    package static func render(_ result: ConcatResult, thumbnailWidth: Int = 320) throws -> RGBImage {
         let rows = try zip(result.report.seams, result.seamPictures).enumerated().map { index, pair throws -> RGBImage in
             let (seam, pictures) = pair
             let name = { (path: String) in URL(fileURLWithPath: path).lastPathComponent }

@@ -130,6 +130,7 @@ struct Reencode {
         for frame in held { try write(frame, clip: plan.inputs.count - 1) }
         if !audioTail.isEmpty { try writer.appendAudio(audioTail) }
         try writer.finish()
+        progress?(ConcatProgress(clip: plan.inputs.count, clips: plan.inputs.count, framesDone: written, framesTotal: written))
 
         let psnr = options.measuresQuality ? try Reencode.psnr(of: output, against: sampled) : nil
         let report = ConcatReport(output: output, mode: .reencode, reencodeReasons: plan.reencodeReasons, width: plan.width,

@@ -44,20 +44,21 @@ public struct ExtractedFrame: Sendable {
 
 /// Extracts single displayed frames exactly, decoding as little as possible.
 public enum FrameExtractor {
-    /// Decodes the frame at `position` and converts it to upright RGB.
+    /// Decodes the frame at `position` and converts it to upright RGB, blocking the calling thread
+    /// (library users call the `async` one).
     /// - Parameters:
     ///   - autorotate: apply the display rotation as players and ffmpeg do.
     ///   - matrix: the YUV → RGB matrix; `.auto` takes the stream's tag, or for an untagged stream the
     ///     matrix `VideoColor(evidence:)` decides (what `probe` reports as `video.color`).
     /// - Throws: `MediaProblem` for unreadable inputs, `FrameRangeError` for a position past the end,
     ///   `FFmpegError` naming the failing call and file.
-    public static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true,
+    package static func extract(_ position: FramePosition, from path: String, autorotate: Bool = true,
                                matrix: MatrixChoice = .auto) throws -> RGBImage {
         try extractFrame(position, from: path, autorotate: autorotate, matrix: matrix).image
     }
 
     /// `extract`, also saying which colour conversion it used.
-    public static func extractFrame(_ position: FramePosition, from path: String, autorotate: Bool = true,
+    package static func extractFrame(_ position: FramePosition, from path: String, autorotate: Bool = true,
                                     matrix: MatrixChoice = .auto) throws -> ExtractedFrame {
         let (input, sniff) = try MediaProbe.openInput(path)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
@@ -224,6 +225,7 @@ public enum FrameExtractor {
         let packet = Packet(), frame = Frame()
         var errors = 0, wantMore = true
         while wantMore {
+            try Task.checkCancellation()  // between frames: a long decode from the start stops when its task is cancelled
             let more = try input.read(into: packet)
             if more, packet.streamIndex != index { continue }
             try decoder.decode(more ? packet : nil, into: frame, errors: &errors) { decoded in

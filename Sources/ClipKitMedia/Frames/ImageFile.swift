@@ -17,7 +17,7 @@ extension RGBImage {
     /// Encodes the picture as PNG (lossless) or JPEG (quality ~95, full-range BT.601 as JFIF expects)
     /// with libavcodec's encoders.
     /// - Throws: `FFmpegError` if the encoder fails.
-    public func encoded(as format: ImageFormat) throws -> Data {
+    package func encoded(as format: ImageFormat) throws -> Data {
         let rgb = try frame()
         let input: Frame, pixelFormat: AVPixelFormat, codec: AVCodecID
         switch format {
@@ -48,7 +48,7 @@ extension RGBImage {
 
     /// Writes the picture to `path` as PNG or JPEG by extension, through a temporary file.
     /// - Throws: `OutputFileError.exists` unless `overwrite`; `ImageError` for an unknown extension.
-    public func write(to path: String, overwrite: Bool = false) throws {
+    package func write(to path: String, overwrite: Bool = false) throws {
         guard let format = ImageFormat(path: path) else {
             throw ImageError(code: .unknownFormat, description: "\(path): unknown image type (not .png, .jpg or .jpeg)")
         }
@@ -58,7 +58,7 @@ extension RGBImage {
 
     /// Reads a PNG, JPEG or other still image (or a video's first frame) into RGB.
     /// - Throws: `MediaProblem` or `FFmpegError` naming the file.
-    public static func load(_ path: String) throws -> RGBImage {
+    package static func load(_ path: String) throws -> RGBImage {
         try FrameExtractor.extract(.first, from: path, autorotate: true)
     }
 }

@@ -18,10 +18,8 @@ public struct MatrixMatch: Sendable, Codable, Hashable {
     /// The two readings differ clearly enough to trust the closer one.
     public var isDecisive: Bool { abs(deltaE601 - deltaE709) >= Self.decisiveMargin }
 
-    /// Reads the first frame of `clip` with BT.601 and with BT.709 and compares each with `sent`,
-    /// cropped and scaled to the clip's size the way generations fit their input.
-    /// - Throws: what `FrameExtractor.extract` throws.
-    public static func measure(clip: String, sent: RGBImage) throws -> MatrixMatch {
+    /// `measure`, blocking the calling thread (library users call the `async` one).
+    package static func measure(clip: String, sent: RGBImage) throws -> MatrixMatch {
         let as601 = try FrameExtractor.extract(.first, from: clip, matrix: .bt601)
         let as709 = try FrameExtractor.extract(.first, from: clip, matrix: .bt709)
         let target = try sent.covering(width: as709.width, height: as709.height)

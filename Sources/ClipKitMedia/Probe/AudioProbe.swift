@@ -10,8 +10,8 @@ extension MediaProbe {
     /// The length is counted by decoding every sample, because headers guess: a 3.40 s voice encoded
     /// by LAME has a header duration of 3.448 s (the encoder's delay and padding, which the decoder
     /// drops), more than a frame of video too long. `audio.duration` is that decoded length;
-    /// `duration` stays the container's, as `probe` reports it.
-    public static func probeAudio(_ path: String) -> MediaInfo {
+    /// `duration` stays the container's, as `probe` reports it. Blocks (library users call the `async` one).
+    package static func probeAudio(_ path: String) -> MediaInfo {
         var info = MediaInfo(path: path)
         do {
             let (input, sniff) = try openInput(path)
@@ -58,8 +58,8 @@ public struct DecodedAudio: Sendable, Hashable {
     /// Decodes the best audio stream of `path` from its first sample, resampled to `sampleRate` and
     /// `channels` (what `VideoWriter`'s AAC track takes by default).
     /// - Throws: `MediaProblem` (`noAudio` when there is none, or why the file cannot be read),
-    ///   `FFmpegError` naming the call that failed.
-    public init(contentsOf path: String, sampleRate: Int = 48_000, channels: Int = 2) throws {
+    ///   `FFmpegError` naming the call that failed. Blocks (library users call `decode`).
+    package init(contentsOf path: String, sampleRate: Int = 48_000, channels: Int = 2) throws {
         let (input, _) = try MediaProbe.openInput(path)
         try? input.findStreamInfo()
         guard let index = input.bestStream(AVMEDIA_TYPE_AUDIO) else { throw MediaProblem(.noAudio, "\(path): no audio stream") }

@@ -5,13 +5,13 @@ import Foundation
 
 /// Reads what a clip really contains (`MediaInfo`) from its header, without decoding.
 public enum MediaProbe {
-    /// Probes one local file or URL. Never throws: a file that cannot be probed comes back with `error`
+    /// Probes one local file or URL, blocking the calling thread (library users call the `async` one). Never throws: a file that cannot be probed comes back with `error`
     /// set (and whatever could still be read, e.g. the header of a truncated file).
     ///
     /// A local, ordinary MP4 is answered from its index in pure Swift (`MP4Probe`), which gives the
     /// same `MediaInfo` as FFmpeg without its cost; anything else, and every deep probe, goes to FFmpeg.
     /// - Parameter deep: also decode every frame, to catch truncated or corrupt data behind a good header.
-    public static func probe(_ path: String, deep: Bool = false) -> MediaInfo {
+    package static func probe(_ path: String, deep: Bool = false) -> MediaInfo {
         if !deep, !path.contains("://"), let info = MP4Probe.probe(path) { return info }
         return probeWithFFmpeg(path, deep: deep)
     }
@@ -27,26 +27,6 @@ public enum MediaProbe {
             info.error = MediaProblem(.unreadable, "\(error)")
         }
         return info
-    }
-
-    /// Probes many files in parallel on all cores; results come back in input order.
-    /// - Parameter progress: called with (done, total) after each file, from any thread.
-    public static func probeAll(_ paths: [String], deep: Bool = false,
-                                progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [MediaInfo] {
-        let results = ResultSlots<MediaInfo>(count: paths.count)
-        let done = Counter()
-        // Probing is short blocking C work: a plain thread pool beats hopping through the async executor.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-                    results[i] = probe(paths[i], deep: deep)
-                    let finished = done.increment()
-                    progress?(finished, paths.count)
-                }
-                continuation.resume()
-            }
-        }
-        return results.values
     }
 
     private static func probe(_ path: String, deep: Bool, into info: inout MediaInfo) throws {
@@ -304,26 +284,4 @@ public enum MediaProbe {
         let size = avio_size(pb)
         return size >= 0 ? size : nil
     }
-}
-
-/// Fixed slots written once each from concurrent workers, read after they all finish.
-final class ResultSlots<Value: Sendable>: @unchecked Sendable {
-    private var slots: [Value?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    subscript(index: Int) -> Value? {
-        get { lock.withLock { slots[index] } }
-        set { lock.withLock { slots[index] = newValue } }
-    }
-
-    var values: [Value] { lock.withLock { slots.map { $0! } } }
-}
-
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-
-    func increment() -> Int { lock.withLock { value += 1; return value } }
 }

@@ -55,11 +55,14 @@ public struct AudioSettings: Sendable, Hashable {
 }
 
 /// Writes a new MP4 from pictures (and optional audio samples) through a temporary file that is
-/// renamed into place by `finish()`; dropped without `finish()`, it leaves nothing behind.
+/// renamed into place by `finish()`; dropped without `finish()`, it leaves nothing behind. Library users
+/// get one from `VideoWriter.write(to:settings:overwrite:progress:_:)`, on the media executor.
 public final class VideoWriter {
     public let settings: VideoSettings
     /// Pictures encoded so far.
     public private(set) var framesWritten = 0
+    /// Told the count after each picture encoded.
+    var onFrame: (@Sendable (Int) -> Void)?
 
     private let output: OutputFile
     private let container: OutputContainer
@@ -74,7 +77,7 @@ public final class VideoWriter {
 
     /// - Throws: `OutputFileError.exists` unless `overwrite`, `OutputFileError` when the file cannot be
     ///   created or written; `FFmpegError` if an encoder cannot open.
-    public convenience init(path: String, settings: VideoSettings, overwrite: Bool = false) throws {
+    package convenience init(path: String, settings: VideoSettings, overwrite: Bool = false) throws {
         try self.init(path: path, settings: settings, copying: nil, overwrite: overwrite)
     }
 
@@ -160,7 +163,7 @@ public final class VideoWriter {
     }
 
     /// Encodes one RGB picture of the writer's size as the next frame.
-    /// - Throws: `FFmpegError` from the encoder or muxer.
+    /// - Throws: `FFmpegError` from the encoder or muxer; `CancellationError` when the task is cancelled.
     public func append(_ image: RGBImage) throws {
         precondition(image.width == settings.width && image.height == settings.height, "frame size must match the writer's")
         let rgb = try image.frame()
@@ -175,16 +178,20 @@ public final class VideoWriter {
     /// Encodes a YUV 4:2:0 frame of the writer's size as the next frame (its timestamp is replaced).
     func append(frame: Frame) throws {
         guard let video else { preconditionFailure("append(frame:) on a VideoWriter that copies packets") }
+        // Between frames: a cancelled task stops here, and the unfinished writer removes its temporary file.
+        try Task.checkCancellation()
         frame.pointer.pointee.pts = Int64(framesWritten)
         frame.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
         frame.pointer.pointee.colorspace = settings.colorTags.space
         frame.pointer.pointee.color_range = settings.colorTags.range
         try video.encode(frame) { try write($0, from: video.context.pointee.time_base, to: videoStream) }
         framesWritten += 1
+        onFrame?(framesWritten)
     }
 
     /// Writes a copied video packet whose timestamps are already in `timeBase` on the output timeline.
     func appendCopied(_ packet: Packet, timeBase: AVRational) throws {
+        try Task.checkCancellation()
         try write(packet, from: timeBase, to: videoStream)
         framesWritten += 1
     }
@@ -198,7 +205,7 @@ public final class VideoWriter {
 
     /// Flushes the encoders, writes the index at the front and renames the file into place.
     /// - Throws: `FFmpegError` or `OutputFileError`; the temporary file is removed on failure.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         do {
             if let video { try video.encode(nil) { try write($0, from: video.context.pointee.time_base, to: videoStream) } }
@@ -263,7 +270,7 @@ extension RGBImage {
 
     /// The picture scaled to a new size (bicubic), for fitting an input image to a clip's size.
     /// - Throws: `FFmpegError` (sws_getContext) for a size swscale cannot make, e.g. 0×0.
-    public func resized(width newWidth: Int, height newHeight: Int) throws(FFmpegError) -> RGBImage {
+    package func resized(width newWidth: Int, height newHeight: Int) throws(FFmpegError) -> RGBImage {
         guard newWidth != width || newHeight != height else { return self }
         let scaler = try Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_DEFAULT, sourceFullRange: true,
                             to: (newWidth, newHeight, AV_PIX_FMT_RGB24), targetFullRange: true, flags: SWS_BICUBIC | SWS_ACCURATE_RND)
