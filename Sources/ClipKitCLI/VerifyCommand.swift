@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClipKitArguments
+import ClipKitCore
 import ClipKitConsole
 import ClipKitMedia
 import Foundation

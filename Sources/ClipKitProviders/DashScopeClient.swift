@@ -67,8 +67,8 @@ public struct DashScopeClient: VideoProvider {
             // providers.md: kf2v and s2v share the image2video endpoint (the router page lists only
             // video-generation and defers to the Bailian docs for the rest; see README).
             path = "/api/v1/services/aigc/image2video/video-synthesis"
-            input["image_url"] = .string(try imageURL(portrait))
-            let voice = try VoicePreparation.prepare(audio, provider: name, media: media)
+            input["image_url"] = .string(try await imageURL(portrait))
+            let voice = try await VoicePreparation.prepare(audio, provider: name, media: media)
             input["audio_url"] = .string(voice.reference)
             audioSeconds = voice.duration
             parameters["resolution"] = .string(request.resolution?.rawValue)

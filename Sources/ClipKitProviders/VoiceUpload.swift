@@ -19,9 +19,9 @@ enum VoicePreparation {
                             "m4a": "audio/mp4", "aac": "audio/aac", "ogg": "audio/ogg", "flac": "audio/flac"]
 
     /// - Throws: `ProviderError.audioUnreadable` naming the file and the failed step.
-    static func prepare(_ input: AudioInput, provider: String, media: any MediaToolkit) throws -> PreparedVoice {
+    static func prepare(_ input: AudioInput, provider: String, media: any MediaToolkit) async throws -> PreparedVoice {
         guard case .file(let path) = input else { return PreparedVoice(reference: input.label, duration: nil) }
-        let info = media.probeAudio(path)
+        let info = await media.probeAudio(path)
         if let problem = info.error {
             throw ProviderError.audioUnreadable(provider: provider, audio: path, "cannot use it as a voice track: \(problem)")
         }

@@ -15,7 +15,7 @@ func auditFolder(_ directory: String) async throws -> AuditReport {
     var audit = Audit(priceBook: .builtIn)
     let clips = try ClipIndex(scanning: directory)
     try audit.read(recordPaths: [directory], clips: clips)
-    return await audit.run(clips: clips) { await MediaProbe.probeAll($0) }
+    return try await audit.run(clips: clips) { try await MediaProbe.probeAll($0) }
 }
 
 @Suite("s2v (wan2.2-s2v) against the sandbox")
@@ -50,7 +50,7 @@ struct S2VTests {
             let result = try await h.runner(h.client(.dashscope)).run(request, clipPath: clip)
 
             // The picture: 30 fps, the portrait's aspect at the tier, the reference image first.
-            let info = MediaProbe.probe(clip)
+            let info = await MediaProbe.probe(clip)
             #expect(info.error == nil)
             let video = try #require(info.video)
             #expect(info.tier == c.tier)
@@ -61,8 +61,8 @@ struct S2VTests {
             // The last frame ends where the voice does, within a frame.
             let pictureSeconds = try #require(Double(try Oracle.streamField(clip, "duration")))
             #expect(abs(pictureSeconds - c.seconds) <= 1.0 / 30 + 1e-6, "\(pictureSeconds) s of video")
-            let first = try FrameExtractor.extract(.first, from: clip)
-            #expect(first.psnr(against: try portrait().resized(width: video.width, height: video.height)) > 30)
+            let first = try await FrameExtractor.extract(.first, from: clip)
+            #expect(first.psnr(against: try await portrait().resized(width: video.width, height: video.height)) > 30)
 
             // The sound: AAC, as long as the voice (and so the video) within a frame.
             #expect(try Oracle.streamField(clip, "codec_name", stream: "a:0") == "aac")
@@ -124,7 +124,7 @@ struct S2VTests {
         mute.missingAudioRate = 1
         try await Harness.with(mute) { h in
             let clip = try await Self.talk(h, voice: voice, clip: "mute.mp4")
-            #expect(MediaProbe.probe(clip).audio == nil)
+            #expect(await MediaProbe.probe(clip).audio == nil)
             #expect(try Oracle.decodedFrameCount(clip) == 307)
             let report = try await auditFolder(h.directory)
             let finding = try #require(report.findings.first)
