@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The ledger's two stores: SQLite (bundled, async over NIO's thread pool) and PostgreSQL.
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +73,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The ledger and the durable job queue: one store protocol, SQLite and PostgreSQL behind it.
+        // Knows nothing of HTTP or FFmpeg.
+        .target(
+            name: "ClipKitLedger",
+            dependencies: [
+                "ClipKitCore", "ClipKitAudit",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Job throughput of both stores (bench/jobs.sh).
+        .executableTarget(name: "ClipKitBench", dependencies: ["ClipKitLedger", "ClipKitPostgresHarness"]),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
         // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
         .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
@@ -85,6 +102,12 @@ let package = Package(
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
+        // A private PostgreSQL cluster (Debian's binaries) for the ledger tests and the bench.
+        .target(name: "ClipKitPostgresHarness", path: "Tests/ClipKitPostgresHarness"),
+        .testTarget(
+            name: "ClipKitLedgerTests",
+            dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
+        ),
         .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport"]),
         // A sandbox started and always stopped around one test, shared by the provider and chain tests.
         .target(

@@ -1,0 +1,2 @@
+import ClipKitLedger
+print("bench")
