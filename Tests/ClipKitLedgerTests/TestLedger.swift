@@ -10,40 +10,45 @@ struct TestLedger {
     let backend: LedgerBackend
     let location: LedgerLocation
     let clock: ManualClock
+    let realTime: Bool
     let store: any LedgerStore
     private let folder: String?
 
-    static func make(_ backend: LedgerBackend, connections: Int = 4) async throws -> TestLedger {
+    /// `realTime`: the stores read the system clock (for a `JobWorker`, which sleeps for real);
+    /// otherwise `clock` is the only time they see.
+    static func make(_ backend: LedgerBackend, connections: Int = 4, realTime: Bool = false) async throws -> TestLedger {
         let clock = ManualClock()
         switch backend {
         case .sqlite:
             let folder = NSTemporaryDirectory() + "clipkit-ledger-test-" + UUID().uuidString
             let location = LedgerLocation.sqlite(path: folder + "/ledger.sqlite")
-            let store = try await Ledger.open(location, options: options(clock, connections))
-            return TestLedger(backend: backend, location: location, clock: clock, store: store, folder: folder)
+            let store = try await Ledger.open(location, options: options(clock, connections, realTime))
+            return TestLedger(
+                backend: backend, location: location, clock: clock, realTime: realTime, store: store, folder: folder)
         case .postgres:
             let url = try await PostgresCluster.shared().createDatabase()
             let location = try LedgerLocation(parsing: url)
-            let store = try await Ledger.open(location, options: options(clock, connections))
-            return TestLedger(backend: backend, location: location, clock: clock, store: store, folder: nil)
+            let store = try await Ledger.open(location, options: options(clock, connections, realTime))
+            return TestLedger(
+                backend: backend, location: location, clock: clock, realTime: realTime, store: store, folder: nil)
         }
     }
 
-    static func options(_ clock: ManualClock, _ connections: Int) -> LedgerOptions {
-        LedgerOptions(clock: .manual(clock), maximumConnections: connections)
+    static func options(_ clock: ManualClock, _ connections: Int, _ realTime: Bool) -> LedgerOptions {
+        LedgerOptions(clock: realTime ? .system : .manual(clock), maximumConnections: connections)
     }
 
     func openAnother(connections: Int = 4, migrate: Bool = true) async throws -> any LedgerStore {
-        var options = Self.options(clock, connections)
+        var options = Self.options(clock, connections, realTime)
         options.migrate = migrate
         return try await Ledger.open(location, options: options)
     }
 
     /// Runs `body` with a fresh ledger, closing it and removing its files afterwards.
     static func with(
-        _ backend: LedgerBackend, connections: Int = 4, _ body: (TestLedger) async throws -> Void
+        _ backend: LedgerBackend, connections: Int = 4, realTime: Bool = false, _ body: (TestLedger) async throws -> Void
     ) async throws {
-        let ledger = try await make(backend, connections: connections)
+        let ledger = try await make(backend, connections: connections, realTime: realTime)
         do {
             try await body(ledger)
         } catch {
@@ -76,4 +81,19 @@ func race<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async thr
         for try await result in group { results.append(result) }
         return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
+}
+
+/// Polls `condition` until it holds, failing the test after `seconds` (a generous bound for a busy
+/// machine, not a measurement).
+func waitUntil(
+    _ what: String, seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("still waiting after \(seconds) s: \(what)", sourceLocation: sourceLocation)
+    throw CancellationError()
 }

@@ -39,7 +39,8 @@ public final class PostgresCluster: Sendable {
     /// - Throws: `PostgresClusterError` naming the step that failed, with the server log's tail.
     public static func start(durable: Bool) throws -> PostgresCluster {
         let binaries = try findBinaries()
-        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("clipkit-postgres").path
+        // Under root the server runs as postgres, which must be able to reach the folder: /tmp, not $TMPDIR.
+        let root = (getuid() == 0 ? "/tmp" : NSTemporaryDirectory()) + "/clipkit-postgres"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         chmod(root, 0o1777)
         removeAbandoned(in: root)

@@ -81,15 +81,12 @@ extension LedgerTransaction {
         guard !leases.isEmpty else { return HeartbeatResult(renewed: [], lost: []) }
         let now = self.now
         let expires = now.adding(lease)
-        let ids = leases.map { SQLValue.int($0.jobID.rawValue) }
-        let tokens = Set(leases.map(\.token)).sorted().map(SQLValue.text)
+        var filter = SQLFilter(binds: [.date(expires), .date(now)])
         let rows = try await query(
             """
             UPDATE jobs SET lease_expires_at = $1, updated_at = $2
-            WHERE state = 'running' AND id IN (\(SQLDialect.placeholders(from: 3, count: ids.count)))
-              AND lease_token IN (\(SQLDialect.placeholders(from: 3 + ids.count, count: tokens.count)))
-            RETURNING id, lease_token
-            """, [.date(expires), .date(now)] + ids + tokens)
+            WHERE \(filter.held(by: leases)) RETURNING id, lease_token
+            """, filter.binds)
         var held: Set<JobLease.Key> = []
         for row in rows { held.insert(JobLease.Key(jobID: JobID(try row.int64("id")), token: try row.string("lease_token"))) }
         var result = HeartbeatResult(renewed: [], lost: [])
@@ -108,15 +105,22 @@ extension LedgerTransaction {
     /// result back too.
     /// - Throws: `LedgerError.leaseLost` when the lease is no longer the job's.
     public func complete(_ lease: JobLease) async throws {
-        let now = self.now
+        guard try await complete([lease]) == [lease.jobID] else { throw Self.leaseLost(lease, "complete") }
+    }
+
+    /// Marks many jobs succeeded in one statement (a worker's completions, batched). Returns the jobs
+    /// completed; the others' leases were lost.
+    @discardableResult
+    public func complete(_ leases: [JobLease]) async throws -> [JobID] {
+        guard !leases.isEmpty else { return [] }
+        var filter = SQLFilter(binds: [.date(now)])
         let rows = try await query(
             """
-            UPDATE jobs SET state = 'succeeded', finished_at = $3, updated_at = $3, lease_token = NULL,
+            UPDATE jobs SET state = 'succeeded', finished_at = $1, updated_at = $1, lease_token = NULL,
                 lease_expires_at = NULL
-            WHERE id = $1 AND lease_token = $2 AND state = 'running'
-            RETURNING id
-            """, [.int(lease.jobID.rawValue), .text(lease.token), .date(now)])
-        guard !rows.isEmpty else { throw Self.leaseLost(lease, "complete") }
+            WHERE \(filter.held(by: leases)) RETURNING id
+            """, filter.binds)
+        return try rows.map { JobID(try $0.int64("id")) }.sorted()
     }
 
     /// Records a failed attempt: queued again after the plan's wait while attempts are left, dead
@@ -158,17 +162,13 @@ extension LedgerTransaction {
     @discardableResult
     public func release(_ leases: [JobLease]) async throws -> [JobID] {
         guard !leases.isEmpty else { return [] }
-        let now = self.now
-        let ids = leases.map { SQLValue.int($0.jobID.rawValue) }
-        let tokens = Set(leases.map(\.token)).sorted().map(SQLValue.text)
+        var filter = SQLFilter(binds: [.date(now)])
         let rows = try await query(
             """
             UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $1, updated_at = $1,
                 lease_token = NULL, lease_expires_at = NULL
-            WHERE state = 'running' AND id IN (\(SQLDialect.placeholders(from: 2, count: ids.count)))
-              AND lease_token IN (\(SQLDialect.placeholders(from: 2 + ids.count, count: tokens.count)))
-            RETURNING id
-            """, [.date(now)] + ids + tokens)
+            WHERE \(filter.held(by: leases)) RETURNING id
+            """, filter.binds)
         return try rows.map { JobID(try $0.int64("id")) }.sorted()
     }
 
@@ -322,6 +322,12 @@ extension LedgerStore {
     /// `LedgerTransaction.complete(_:)` on its own.
     public func complete(_ lease: JobLease) async throws {
         try await autocommit { try await $0.complete(lease) }
+    }
+
+    /// `LedgerTransaction.complete(_:)` for many leases, in one statement.
+    @discardableResult
+    public func complete(_ leases: [JobLease]) async throws -> [JobID] {
+        try await autocommit { try await $0.complete(leases) }
     }
 
     /// `LedgerTransaction.fail(_:error:retry:)` on its own.

@@ -55,5 +55,16 @@ struct SQLFilter {
         return "$\(binds.count)"
     }
 
+    /// The condition that a running job is still held by one of `leases`. Tokens are random per claim,
+    /// so a job whose id and token are both listed is held by one of them.
+    mutating func held(by leases: [JobLease]) -> String {
+        let first = binds.count + 1
+        binds += leases.map { .int($0.jobID.rawValue) }
+        let tokens = Set(leases.map(\.token)).sorted()
+        binds += tokens.map(SQLValue.text)
+        return "state = 'running' AND id IN (\(SQLDialect.placeholders(from: first, count: leases.count))) "
+            + "AND lease_token IN (\(SQLDialect.placeholders(from: first + leases.count, count: tokens.count)))"
+    }
+
     var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
 }

@@ -24,6 +24,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let writeLock = AsyncSemaphore(count: 1)
     private let readers: SQLiteReaderPool
     private let threads: NIOThreadPool
+    private let closed = Mutex(false)
 
     private init(
         path: String, options: LedgerOptions, writer: SQLiteConnection, readers: SQLiteReaderPool, threads: NIOThreadPool
@@ -136,6 +137,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func close() async throws {
+        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         await writeLock.wait()
         try? await writer.close()
         await readers.closeAll()

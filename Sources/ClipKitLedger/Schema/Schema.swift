@@ -310,9 +310,10 @@ enum Schema {
             last_error TEXT
         )
         """,
+        // Few indexes: every claim and completion rewrites the row, and each index costs on every write.
+        // A heartbeat changes only columns no index holds, so PostgreSQL can update in place (HOT).
         "CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE state = 'queued'",
-        "CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE state = 'running'",
-        "CREATE INDEX jobs_state_kind ON jobs (state, kind)",
+        "CREATE INDEX jobs_running ON jobs (id) WHERE state = 'running'",
     ]
 }
 
