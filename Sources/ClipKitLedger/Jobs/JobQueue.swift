@@ -21,15 +21,11 @@ extension LedgerTransaction {
             throw LedgerError(.conflict, "job \(new.kind): maxAttempts must be at least 1, not \(new.maxAttempts)")
         }
         let now = self.now
-        let inserted = try await queryOne(
-            """
-            INSERT INTO jobs (kind, payload, unique_key, state, attempts, max_attempts, run_at, created_at, updated_at)
-            VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)
-            ON CONFLICT (unique_key) DO NOTHING
-            RETURNING \(Self.jobColumns)
-            """,
+        let inserted = try await executor.query(
+            InsertJob.self,
             [.text(new.kind), try SQLValue(json: new.payload), SQLValue(new.uniqueKey), .int(Int64(new.maxAttempts)),
-             .date(new.runAt?.roundedToLedgerResolution ?? now), .date(now)])
+             .date(new.runAt?.roundedToLedgerResolution ?? now), .date(now)]
+        ).first
         if let inserted { return Enqueued(job: try Self.job(inserted), created: true) }
         // The key was taken. On PostgreSQL a racing insert was waited for, and this statement's snapshot
         // is newer than its commit, so the winner is visible.
@@ -289,6 +285,17 @@ extension LedgerTransaction {
             "cannot \(action) job \(lease.jobID): \(lease.workerID) no longer holds it (its lease expired and the job "
                 + "was rescued, or it was released)")
     }
+}
+
+/// The enqueue: one statement per job, so prepared on PostgreSQL.
+enum InsertJob: FixedStatement {
+    static let sql = """
+        INSERT INTO jobs (kind, payload, unique_key, state, attempts, max_attempts, run_at, created_at, updated_at)
+        VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)
+        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+        RETURNING \(LedgerTransaction.jobColumns)
+        """
+    static let parameters: [SQLValue.Kind] = [.text, .json, .text, .int, .date, .date]
 }
 
 extension JobLease {

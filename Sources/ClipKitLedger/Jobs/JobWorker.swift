@@ -29,8 +29,9 @@ public final class JobWorker: Service, Sendable {
         public var heartbeatInterval: Duration
         /// How long to wait before claiming again when nothing was runnable.
         public var idleDelay: Duration
-        /// How long to wait before claiming again when fewer jobs were runnable than places were free:
-        /// a shallow queue is then claimed in batches rather than one job per statement.
+        /// How long to wait before claiming again when fewer jobs were runnable than places were free,
+        /// or when fewer than half the places are free: a shallow queue, or handlers finishing one by one,
+        /// are then claimed in batches rather than one job per statement.
         public var claimCooldown: Duration
         /// How often this worker runs the lease rescuer; nil: never (another node does).
         public var rescueInterval: Duration?
@@ -121,8 +122,14 @@ public final class JobWorker: Service, Sendable {
         let kinds = Set(handlers.keys)
         var failures = 0
         while !isStopping, !Task.isCancelled {
-            let free = await slots.acquire(upTo: configuration.concurrency)
+            var free = await slots.acquire(upTo: configuration.concurrency)
             guard free > 0 else { return }
+            if free < (configuration.concurrency + 1) / 2 {
+                // Few places free: let more handlers finish, so that one claim (and later one completion)
+                // serves several jobs instead of one each.
+                try? await Task.sleep(for: configuration.claimCooldown)
+                free += slots.take(upTo: configuration.concurrency - free)
+            }
             let claimed: [ClaimedJob]
             do {
                 claimed = try await store.claimJobs(
@@ -362,6 +369,15 @@ final class WorkerSlots: Sendable {
         }
     }
 
+    /// Takes free places without waiting.
+    func take(upTo limit: Int) -> Int {
+        slots.change { state in
+            let taken = state.closed ? 0 : min(state.free, limit)
+            state.free -= taken
+            return taken
+        }
+    }
+
     func release(_ count: Int) {
         guard count > 0 else { return }
         slots.change { $0.free += count }
@@ -400,12 +416,15 @@ final class WaitableState<State: Sendable>: Sendable {
     }
 
     /// Changes the state and wakes the waiter.
-    func change(_ body: (inout State) -> Void) {
-        storage.withLock { storage -> CheckedContinuation<Void, Never>? in
-            body(&storage.state)
+    @discardableResult
+    func change<T: Sendable>(_ body: (inout State) -> T) -> T {
+        let (result, waiter) = storage.withLock { storage -> (T, CheckedContinuation<Void, Never>?) in
+            let result = body(&storage.state)
             storage.version += 1
             defer { storage.waiter = nil }
-            return storage.waiter
-        }?.resume()
+            return (result, storage.waiter)
+        }
+        waiter?.resume()
+        return result
     }
 }

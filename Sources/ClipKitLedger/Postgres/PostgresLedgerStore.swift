@@ -118,6 +118,33 @@ struct PostgresExecutor: SQLExecutor {
     let connection: PostgresConnection
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        do {
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: sql, binds: Self.bindings(binds)), logger: PostgresLedgerStore.quietLogger
+            ).collect()
+            return try rows.map(Self.row)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.database, "PostgreSQL refused \(SQLiteExecutor.summary(sql)): \(Self.reason(error))")
+        }
+    }
+
+    func query<Statement: FixedStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        do {
+            let rows = try await connection.execute(
+                Prepared<Statement>(bindings: Self.bindings(binds)), logger: PostgresLedgerStore.quietLogger)
+            var result: [SQLRow] = []
+            for try await row in rows { result.append(try Self.row(row)) }
+            return result
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.database, "PostgreSQL refused \(SQLiteExecutor.summary(Statement.sql)): \(Self.reason(error))")
+        }
+    }
+
+    private static func bindings(_ binds: [SQLValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             if value == .null {
@@ -126,20 +153,13 @@ struct PostgresExecutor: SQLExecutor {
                 bindings.append(PostgresValue(value))
             }
         }
-        do {
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: sql, binds: bindings), logger: PostgresLedgerStore.quietLogger
-            ).collect()
-            return try rows.map { row in
-                var values: [String: SQLValue] = [:]
-                for cell in row { values[cell.columnName] = try Self.value(cell) }
-                return SQLRow(values: values)
-            }
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw LedgerError(.database, "PostgreSQL refused \(SQLiteExecutor.summary(sql)): \(Self.reason(error))")
-        }
+        return bindings
+    }
+
+    private static func row(_ row: PostgresRow) throws -> SQLRow {
+        var values: [String: SQLValue] = [:]
+        for cell in row { values[cell.columnName] = try value(cell) }
+        return SQLRow(values: values)
     }
 
     /// PostgreSQL's own words for a failure: the server's message and SQLSTATE, or the client's code.
@@ -195,6 +215,18 @@ struct PostgresExecutor: SQLExecutor {
     }
 }
 
+/// A `FixedStatement` as postgres-nio prepares it: once per connection, by name.
+struct Prepared<Statement: FixedStatement>: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+    static var name: String { "clipkit_" + String(describing: Statement.self) }
+    static var sql: String { Statement.sql }
+    static var bindingDataTypes: [PostgresDataType] { Statement.parameters.map(PostgresValue.type) }
+
+    let bindings: PostgresBindings
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
 /// One bound value in PostgreSQL's wire format.
 struct PostgresValue: PostgresDynamicTypeEncodable {
     let value: SQLValue
@@ -204,6 +236,17 @@ struct PostgresValue: PostgresDynamicTypeEncodable {
     var psqlType: PostgresDataType {
         switch value {
         case .null, .text: .text
+        case .int: .int8
+        case .bool: .bool
+        case .date: .timestamptz
+        case .decimal: .numeric
+        case .json: .jsonb
+        }
+    }
+
+    static func type(_ kind: SQLValue.Kind) -> PostgresDataType {
+        switch kind {
+        case .text: .text
         case .int: .int8
         case .bool: .bool
         case .date: .timestamptz

@@ -4,9 +4,24 @@ import Foundation
 /// above is written once, in SQL both databases accept, with `$1`, `$2`, … for the bound values.
 protocol SQLExecutor: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+
+    /// Runs a statement whose text never changes; PostgreSQL prepares it once per connection (parsing
+    /// and planning are most of a one-row statement's cost there).
+    func query<Statement: FixedStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws -> [SQLRow]
+}
+
+/// A statement of the hot path with fixed text and parameter kinds (see `SQLExecutor.query(_:_:)`).
+protocol FixedStatement: Sendable {
+    static var sql: String { get }
+    /// The kind of each parameter, in order, as PostgreSQL must be told them when it prepares.
+    static var parameters: [SQLValue.Kind] { get }
 }
 
 extension SQLExecutor {
+    func query<Statement: FixedStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await query(Statement.sql, binds)
+    }
+
     func execute(_ sql: String, _ binds: [SQLValue] = []) async throws {
         _ = try await query(sql, binds)
     }

@@ -16,6 +16,9 @@ enum SQLValue: Sendable, Hashable {
     /// JSON text. SQLite: TEXT; PostgreSQL: JSONB.
     case json(String)
 
+    /// What a parameter holds, for statements prepared with declared types.
+    enum Kind: Sendable { case int, text, bool, date, decimal, json }
+
     init(_ value: String?) { self = value.map(SQLValue.text) ?? .null }
     init(_ value: Int?) { self = value.map { .int(Int64($0)) } ?? .null }
     init(_ value: Int64?) { self = value.map(SQLValue.int) ?? .null }

@@ -295,7 +295,7 @@ enum Schema {
             id {id},
             kind TEXT NOT NULL,
             payload {json} NOT NULL,
-            unique_key TEXT UNIQUE,
+            unique_key TEXT,
             state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'dead', 'cancelled')),
             attempts INTEGER NOT NULL,
             max_attempts INTEGER NOT NULL,
@@ -312,6 +312,8 @@ enum Schema {
         """,
         // Few indexes: every claim and completion rewrites the row, and each index costs on every write.
         // A heartbeat changes only columns no index holds, so PostgreSQL can update in place (HOT).
+        // Partial, so the many jobs without a key cost this index nothing.
+        "CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key) WHERE unique_key IS NOT NULL",
         "CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE state = 'queued'",
         "CREATE INDEX jobs_running ON jobs (id) WHERE state = 'running'",
     ]
