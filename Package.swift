@@ -6,7 +6,8 @@ import PackageDescription
 //   ClipKitMP4 (pure Swift MP4 index reader: the common-case probe without loading FFmpeg) → ClipKitCore;
 //   ClipKitMedia tries it first
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
-//   ClipKitCore, ClipKitMedia ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner)
+//   ClipKitCore ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner); no FFmpeg:
+//   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print),
@@ -48,7 +49,8 @@ let package = Package(
         .target(
             name: "ClipKitProviders",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia",
+                // No ClipKitMedia: callers pass a MediaToolkit (FFmpegToolkit) for probes and images.
+                "ClipKitCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,8 +102,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // bench/probe-cost.sh: the in-process cost of one probe, ClipKitMP4 against FFmpeg.
+        .executableTarget(name: "ClipKitProbeBench", dependencies: ["ClipKitMP4", "ClipKitMedia"], path: "bench/ProbeCost"),
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
         .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
+        .testTarget(name: "ClipKitCoreTests", dependencies: ["ClipKitCore"]),
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
@@ -111,7 +116,11 @@ let package = Package(
             name: "ClipKitLedgerTests",
             dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
         ),
-        .testTarget(name: "ClipKitCLITests", dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport"]),
+        .testTarget(
+            name: "ClipKitCLITests",
+            dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport", "ClipKitAudit", "ClipKitChain",
+                           "ClipKitProviders", "ClipKitSandbox"]
+        ),
         // A sandbox started and always stopped around one test, shared by the provider and chain tests.
         .target(
             name: "ClipKitSandboxTestSupport",

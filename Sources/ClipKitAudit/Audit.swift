@@ -1,78 +1,6 @@
 import ClipKitCore
 import Foundation
 
-/// Totals for one currency. Amounts in different currencies are never added together.
-public struct CurrencyTotal: Sendable, Hashable, Codable {
-    public var currency: String
-    /// Every charge, duplicates included.
-    public var billed: Money
-    /// The part of `billed` the delivered clips support: billed − disputed.
-    public var verified: Money
-    /// The part of `billed` the findings dispute.
-    public var disputed: Money
-
-    public init(currency: String, billed: Money, verified: Money, disputed: Money) {
-        self.currency = currency
-        self.billed = billed
-        self.verified = verified
-        self.disputed = disputed
-    }
-}
-
-/// Totals for one provider, or one provider and model, in one currency.
-public struct GroupTotal: Sendable, Hashable, Codable {
-    public var provider: String
-    /// Nil in the per-provider list.
-    public var model: String?
-    /// Nil for tasks whose amount is unknown.
-    public var currency: String?
-    public var billedTasks: Int
-    /// Seconds billed, duplicates included.
-    public var billedSeconds: Decimal
-    /// Seconds of video the matched clips really hold (zero for missing or broken clips).
-    public var deliveredSeconds: Decimal
-    public var billed: Money?
-    public var disputed: Money?
-    public var findings: Int
-}
-
-/// The audit's result: counts, totals, and every finding.
-public struct AuditSummary: Sendable, Hashable, Codable {
-    /// Records read (each object, array element, JSON line or CSV row).
-    public var records: Int = 0
-    public var recordProblems: Int = 0
-    /// Well-formed records about no task (creation errors).
-    public var ignoredRecords: Int = 0
-    /// Distinct task ids.
-    public var tasks: Int = 0
-    /// Tasks with a charge.
-    public var billedTasks: Int = 0
-    /// Billed tasks whose amount is unknown (no price).
-    public var unpricedTasks: Int = 0
-    /// Clip files in the clips folder.
-    public var clipsInFolder: Int = 0
-    /// Billed tasks whose clip was found and probed.
-    public var clipsChecked: Int = 0
-    /// Clip files no record refers to.
-    public var clipsWithoutRecord: Int = 0
-    public var errors: Int = 0
-    public var warnings: Int = 0
-    public var totals: [CurrencyTotal] = []
-    public var providers: [GroupTotal] = []
-    public var models: [GroupTotal] = []
-}
-
-/// A finished audit: the summary and the findings, ready for a report.
-public struct AuditReport: Sendable, Hashable, Codable {
-    public var summary: AuditSummary
-    public var findings: [Finding]
-
-    /// True when a finding at `level` or above exists.
-    public func reaches(_ level: Finding.Severity) -> Bool {
-        findings.contains { $0.severity >= level }
-    }
-}
-
 /// The audit engine. Records are added one at a time as they are read (none is kept: only a compact
 /// per-task state, which merging and duplicate detection need); clips are then matched, probed by
 /// the caller, and checked.
@@ -87,7 +15,7 @@ public struct Audit: Sendable {
     public let priceBook: PriceBook
     public let options: AuditOptions
     /// One compact state per task, in the order first seen; `taskIndex` finds a task by id.
-    private var tasks: [TaskState] = []
+    private var tasks: [TaskAccount] = []
     private var taskIndex: [String: Int] = [:]
     private var problems: [Finding] = []
     private var manifest: [ManifestEntry] = []
@@ -112,7 +40,7 @@ public struct Audit: Sendable {
                 tasks[index].merge(record)
             } else {
                 taskIndex[key] = tasks.count
-                var state = TaskState(taskID: record.taskID, first: record.location)
+                var state = TaskAccount(taskID: record.taskID, first: record.location)
                 state.merge(record)
                 tasks.append(state)
             }
@@ -214,7 +142,7 @@ public struct Audit: Sendable {
 
     /// Everything the records say about a task, resolved against the price book and the clip.
     func billedTask(
-        _ state: TaskState, entry: ManifestEntry?, match: (path: String, method: MatchMethod)?,
+        _ state: TaskAccount, entry: ManifestEntry?, match: (path: String, method: MatchMethod)?,
         media: MediaInfo?
     ) -> BilledTask {
         let bill = state.bills.first
@@ -261,150 +189,6 @@ extension PriceBook {
         if name.contains("2.5") || name.contains("2.6") { return .expected }
         if name.contains("2.2") || name.contains("2.1") { return .none }
         return .any
-    }
-}
-
-/// What the audit keeps per task while records stream by: a few fields, not the records.
-struct TaskState: Sendable {
-    struct BillLine: Sendable {
-        var location: RecordLocation
-        var amount: Money?
-        var seconds: Decimal?
-        var tier: Tier?
-        var status: TaskStatus?
-    }
-
-    var taskID: String
-    var first: RecordLocation
-    var provider: String?
-    var model: String?
-    var status: TaskStatus?
-    var providerStatus: String?
-    var errorCode: String?
-    var errorMessage: String?
-    var contentFlagged = false
-    var tier: Tier?
-    var billedSeconds: Decimal?
-    var outputSeconds: Decimal?
-    var requestedSeconds: Decimal?
-    var executionSeconds: Decimal?
-    var outputURLs: [String] = []
-    var audioRequested: Bool?
-    var clipHint: String?
-    /// The first task account that implies a charge (usage, a completed task).
-    var impliedCharge: RecordLocation?
-    /// Bill lines, in the order read: more than one is a duplicate charge.
-    var bills: [BillLine] = []
-
-    init(taskID: String, first: RecordLocation) {
-        self.taskID = taskID
-        self.first = first
-    }
-
-    var isCharged: Bool { !bills.isEmpty || impliedCharge != nil }
-
-    /// Folds a record in. Bill lines are kept (each is a charge); task accounts fill fields still
-    /// unknown, and a final status replaces a pending one.
-    mutating func merge(_ record: BillingRecord) {
-        if record.isBillLine {
-            bills.append(
-                BillLine(
-                    location: record.location, amount: record.amount, seconds: record.billedSeconds,
-                    tier: record.tier, status: record.status))
-            provider = provider ?? record.provider
-            model = model ?? record.model
-            if status == nil { status = record.status }
-            return
-        }
-        provider = provider ?? record.provider
-        model = model ?? record.model
-        if let new = record.status, status == nil || status == .pending || status == .running || status == .unknown {
-            status = new
-            providerStatus = record.providerStatus
-        }
-        errorCode = errorCode ?? record.errorCode
-        errorMessage = errorMessage ?? record.errorMessage
-        contentFlagged = contentFlagged || record.contentFlagged
-        tier = tier ?? record.tier
-        billedSeconds = billedSeconds ?? record.billedSeconds
-        outputSeconds = outputSeconds ?? record.outputSeconds
-        requestedSeconds = requestedSeconds ?? record.requestedSeconds
-        executionSeconds = executionSeconds ?? record.executionSeconds
-        if outputURLs.isEmpty { outputURLs = Array(record.outputURLs.prefix(2)) }
-        audioRequested = audioRequested ?? record.audioRequested
-        clipHint = clipHint ?? record.clipHint
-        if record.charged && impliedCharge == nil { impliedCharge = record.location }
-    }
-}
-
-/// Adds up money per currency and per provider/model, never across currencies.
-struct Totals {
-    private struct Key: Hashable {
-        var provider: String
-        var model: String?
-        var currency: String?
-    }
-
-    private var billed: [String: Decimal] = [:]
-    private var disputed: [String: Decimal] = [:]
-    private var groups: [Key: GroupTotal] = [:]
-    private var groupOrder: [Key] = []
-
-    mutating func add(task: BilledTask, duplicates: [Money?], findings: [Finding], delivered: Decimal?) {
-        let currency = task.charge?.currency
-        // Findings about the one charge may overlap (short AND low tier): cap them at the charge.
-        var taskDisputed: Decimal = 0
-        if let charge = task.charge {
-            let sum = findings.filter { $0.code != .duplicateBilling && $0.overBilled?.currency == charge.currency }
-                .reduce(Decimal(0)) { $0 + ($1.overBilled?.amount ?? 0) }
-            taskDisputed = Swift.min(sum, charge.amount)
-            billed[charge.currency, default: 0] += charge.amount
-            disputed[charge.currency, default: 0] += taskDisputed
-        }
-        var duplicateSum: Decimal = 0
-        for case let money? in duplicates {
-            billed[money.currency, default: 0] += money.amount
-            disputed[money.currency, default: 0] += money.amount
-            if money.currency == currency { duplicateSum += money.amount }
-        }
-        let seconds = (task.billedSeconds ?? 0) * Decimal(1 + duplicates.count)
-        for key in [
-            Key(provider: task.provider, model: nil, currency: currency),
-            Key(provider: task.provider, model: task.model ?? "unknown model", currency: currency),
-        ] {
-            if groups[key] == nil {
-                groupOrder.append(key)
-                groups[key] = GroupTotal(
-                    provider: key.provider, model: key.model, currency: currency, billedTasks: 0, billedSeconds: 0,
-                    deliveredSeconds: 0, billed: currency.map(Money.zero), disputed: currency.map(Money.zero),
-                    findings: 0)
-            }
-            groups[key]!.billedTasks += 1
-            groups[key]!.billedSeconds += seconds
-            groups[key]!.deliveredSeconds += delivered ?? 0
-            groups[key]!.findings += findings.count
-            if let charge = task.charge {
-                groups[key]!.billed = groups[key]!.billed.map { $0 + charge + Money(duplicateSum, charge.currency) }
-                groups[key]!.disputed = groups[key]!.disputed.map {
-                    $0 + Money(taskDisputed + duplicateSum, charge.currency)
-                }
-            }
-        }
-    }
-
-    func currencies() -> [CurrencyTotal] {
-        billed.keys.sorted().map { currency in
-            let b = Money(billed[currency]!, currency)
-            let d = Money(disputed[currency] ?? 0, currency)
-            return CurrencyTotal(currency: currency, billed: b, verified: b - d, disputed: d)
-        }
-    }
-
-    func groups(byModel: Bool) -> [GroupTotal] {
-        groupOrder.filter { ($0.model != nil) == byModel }.map { groups[$0]! }
-            .sorted {
-                ($0.provider, $0.model ?? "", $0.currency ?? "") < ($1.provider, $1.model ?? "", $1.currency ?? "")
-            }
     }
 }
 

@@ -1,167 +1,22 @@
 import ClipKitCore
 import Foundation
 
-/// One problem the audit found, with the money at stake.
-public struct Finding: Sendable, Hashable, Codable {
-    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
-        /// The delivered video is shorter than the seconds billed (beyond the tolerance).
-        case durationShort
-        /// The delivered resolution tier is not the tier billed.
-        case tierMismatch
-        /// The frame count does not match frame rate × duration.
-        case frameCountInconsistent
-        /// The model delivers audio (wan2.5) but the clip has none.
-        case audioMissing
-        /// The model is silent (wan2.2) but the clip has audio.
-        case audioUnexpected
-        /// No clip was found for a billed task.
-        case clipMissing
-        /// The file is not a video (an expired-URL error page saved as .mp4, an empty file).
-        case notVideo
-        /// The file is cut short or does not decode.
-        case truncated
-        /// The task failed or was canceled, yet it was billed.
-        case failedButBilled
-        /// The provider flagged or blocked the content, yet billed it.
-        case contentFlaggedButBilled
-        /// The same task is billed more than once.
-        case duplicateBilling
-        /// The billed amount is not the price book's amount for the billed properties.
-        case amountMismatch
-        /// No price is known for a billed model and tier: nothing can be verified in money.
-        case unpriced
-        /// A record could not be read.
-        case recordUnreadable
-    }
-
-    public enum Severity: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
-        case warning, error
-
-        public static func < (a: Severity, b: Severity) -> Bool { a == .warning && b == .error }
-    }
-
-    public var code: Code
-    public var severity: Severity
-    public var taskID: String?
-    public var provider: String?
-    public var model: String?
-    /// The clip checked, if any.
-    public var clip: String?
-    /// The record that carries the charge (or could not be read).
-    public var record: RecordLocation?
-    /// What is wrong, naming the task and the file.
-    public var message: String
-    /// How much was billed beyond what the delivered clip supports, in the bill's currency; zero for
-    /// a finding that costs nothing by itself, nil when the amount cannot be known.
-    public var overBilled: Money?
-
-    public init(
-        code: Code, severity: Severity, taskID: String? = nil, provider: String? = nil, model: String? = nil,
-        clip: String? = nil, record: RecordLocation? = nil, message: String, overBilled: Money?
-    ) {
-        self.code = code
-        self.severity = severity
-        self.taskID = taskID
-        self.provider = provider
-        self.model = model
-        self.clip = clip
-        self.record = record
-        self.message = message
-        self.overBilled = overBilled
-    }
-}
-
 /// Settings of the checks.
 public struct AuditOptions: Sendable, Hashable {
-    /// How many frames shorter than billed a clip may be before `durationShort` (default one frame).
-    public var toleranceFrames: Double
-    /// The frame rate assumed for the tolerance when a clip's rate is unknown.
-    public var fallbackFrameRate: Double
+    /// When a clip is as billed: the same rule `clipkit verify` and chain runs apply, so the audit never
+    /// calls a clip fine that a chain paid to generate again, nor the reverse.
+    public var asBilled: AsBilledRule
 
-    public init(toleranceFrames: Double = 1, fallbackFrameRate: Double = 30) {
-        self.toleranceFrames = toleranceFrames
-        self.fallbackFrameRate = fallbackFrameRate
-    }
-}
-
-/// A task as billed, after all its records are merged: what the checks compare with the clip.
-public struct BilledTask: Sendable, Hashable {
-    /// Where the billed tier came from; a tier only assumed from the clip is never "mismatched".
-    public enum TierSource: String, Sendable, Hashable, Codable {
-        /// Usage, a bill column or a request parameter.
-        case record
-        /// The model is sold at one tier only (WaveSpeed `…-480p`).
-        case model
-        /// The only tier whose price gives the billed amount.
-        case amount
-        /// Unknown from the records: taken from the delivered clip.
-        case clip
+    public init(asBilled: AsBilledRule = AsBilledRule()) {
+        self.asBilled = asBilled
     }
 
-    public var taskID: String
-    public var provider: String
-    public var model: String?
-    public var status: TaskStatus?
-    public var providerStatus: String?
-    public var errorCode: String?
-    public var errorMessage: String?
-    public var contentFlagged: Bool
-    public var tier: Tier?
-    public var tierSource: TierSource?
-    /// Seconds billed (after the rule's minimum and increment).
-    public var billedSeconds: Decimal?
-    /// The video length paid for: what the provider says it output, or the requested/nominal length.
-    public var paidSeconds: Decimal?
-    /// The amount charged: the bill's, or the price book's for a charge implied by usage.
-    public var charge: Money?
-    /// The price book's amount for the billed model, tier and seconds.
-    public var expectedCharge: Money?
-    /// True when the amount came from a bill (so it can disagree with the price book).
-    public var chargeFromBill: Bool
-    public var rule: PriceRule?
-    /// Whether the clip should have audio: the rule's expectation, overridden by the request's switch.
-    public var audio: PriceRule.AudioExpectation
-    public var clip: String?
-    public var matchMethod: MatchMethod?
-    /// The record that carries the charge.
-    public var record: RecordLocation
-    /// ModelVerse execution time, for the report only.
-    public var executionSeconds: Decimal?
-
-    public init(
-        taskID: String, provider: String, model: String? = nil, status: TaskStatus? = .succeeded,
-        providerStatus: String? = nil, errorCode: String? = nil, errorMessage: String? = nil,
-        contentFlagged: Bool = false, tier: Tier? = nil, tierSource: TierSource? = .record,
-        billedSeconds: Decimal? = nil, paidSeconds: Decimal? = nil, charge: Money?, expectedCharge: Money? = nil,
-        chargeFromBill: Bool = false, rule: PriceRule? = nil, audio: PriceRule.AudioExpectation = .any,
-        clip: String? = nil, matchMethod: MatchMethod? = nil,
-        record: RecordLocation = RecordLocation(file: "-", line: 0), executionSeconds: Decimal? = nil
-    ) {
-        self.taskID = taskID
-        self.provider = provider
-        self.model = model
-        self.status = status
-        self.providerStatus = providerStatus
-        self.errorCode = errorCode
-        self.errorMessage = errorMessage
-        self.contentFlagged = contentFlagged
-        self.tier = tier
-        self.tierSource = tierSource
-        self.billedSeconds = billedSeconds
-        self.paidSeconds = paidSeconds ?? billedSeconds
-        self.charge = charge
-        self.expectedCharge = expectedCharge
-        self.chargeFromBill = chargeFromBill
-        self.rule = rule
-        self.audio = audio
-        self.clip = clip
-        self.matchMethod = matchMethod
-        self.record = record
-        self.executionSeconds = executionSeconds
+    /// - Parameters:
+    ///   - toleranceFrames: frames a clip may be shorter than billed before `durationShort` (default one).
+    ///   - fallbackFrameRate: the rate the tolerance is counted at when a clip's rate is unknown.
+    public init(toleranceFrames: Double, fallbackFrameRate: Double = 30) {
+        self.init(asBilled: AsBilledRule(toleranceFrames: toleranceFrames, fallbackFrameRate: fallbackFrameRate))
     }
-
-    /// "task abc (wan2.2-t2v-plus, records/bill.csv:4)".
-    var name: String { "task \(taskID) (\(model ?? provider), \(record))" }
 }
 
 /// The checks: pure functions of a billed task, the probe of its clip, the price book and options.
@@ -271,17 +126,13 @@ public enum Checks {
             .truncated, .error, task, media: media, "\(task.name): \(media.path) is truncated (\(reason))", task.charge)
     }
 
-    /// The delivered video is shorter than paid for by more than the tolerance. The amount is the
-    /// pro-rata value of the missing seconds: charge × missing ÷ paid seconds.
+    /// The delivered video is shorter than paid for by more than the tolerance (`AsBilledRule`; a
+    /// longer clip is never over-billed). The amount is the pro-rata value of the missing seconds:
+    /// charge × missing ÷ paid seconds.
     public static func durationShort(_ task: BilledTask, media: MediaInfo, options: AuditOptions) -> Finding? {
         guard let paid = task.paidSeconds, paid > 0, let delivered = deliveredSeconds(media),
-            let exact = media.video?.duration ?? media.duration
+            case .short = options.asBilled.length(of: media, billedSeconds: paid.doubleValue)
         else { return nil }
-        let fps = media.video?.frameRate.flatMap { $0.isValid ? $0.doubleValue : nil } ?? options.fallbackFrameRate
-        let tolerance = options.toleranceFrames / fps
-        // The comparison uses the exact duration with a hair of slack: 148 frames at 30 fps plus two
-        // frames of tolerance is exactly 5 s, not short.
-        guard exact + tolerance + 1e-6 < paid.doubleValue else { return nil }
         let missing = paid - delivered
         let amount = task.charge.map { ($0 * (missing / paid)).rounded() }
         return finding(
@@ -295,9 +146,10 @@ public enum Checks {
     public static func tierMismatch(_ task: BilledTask, media: MediaInfo, priceBook: PriceBook) -> Finding? {
         guard let billed = task.tier, task.tierSource != .clip, let video = media.video else { return nil }
         let delivered = media.tier
-        if delivered == billed { return nil }
+        let verdict = AsBilledRule.tier(of: media, billed: billed)
+        if verdict == .asBilled { return nil }
         let size = "\(video.width)×\(video.height)"
-        if let delivered, delivered > billed {
+        if verdict == .higher, let delivered {
             return finding(
                 .tierMismatch, .warning, task, media: media,
                 "\(task.name): \(media.path) is \(size) (\(delivered.rawValue)), above the \(billed.rawValue) billed",
@@ -333,7 +185,7 @@ public enum Checks {
             let duration = video.duration, duration > 0
         else { return nil }
         let expected = rate.doubleValue * duration
-        guard abs(Double(count) - expected) > max(1, options.toleranceFrames) else { return nil }
+        guard abs(Double(count) - expected) > max(1, options.asBilled.toleranceFrames) else { return nil }
         return finding(
             .frameCountInconsistent, .warning, task, media: media,
             "\(task.name): \(media.path) has \(count) frames, but \(rate) fps × \(format(duration)) s is \(Int(expected.rounded()))",
@@ -373,16 +225,15 @@ public enum Checks {
     /// A billed task whose amount cannot be known: no price for its model and tier.
     public static func unpriced(_ task: BilledTask) -> Finding {
         let what = task.model.map { "\($0) at \(task.tier?.rawValue ?? "an unknown tier")" } ?? "an unknown model"
-        let hint = task.model == nil ? "name the model in a manifest (task_id,path,model)" : "set a price with --prices"
+        let hint = task.model == nil ? "name the model in a manifest (task_id,path,model)" : "add its price to a price file"
         return finding(.unpriced, .warning, task, media: nil, "\(task.name): no price for \(what): \(hint)", nil)
     }
 
     // MARK: - Helpers
 
-    /// The video's duration, or the container's; to the millisecond.
+    /// The video's duration, or the container's (`AsBilledRule.deliveredSeconds`); to the millisecond.
     static func deliveredSeconds(_ media: MediaInfo) -> Decimal? {
-        guard let value = media.video?.duration ?? media.duration, value.isFinite, value >= 0 else { return nil }
-        return Rounding.halfUp.round(Decimal(value), scale: 3)
+        AsBilledRule.deliveredSeconds(of: media).map { Rounding.halfUp.round(Decimal($0), scale: 3) }
     }
 
     private static func finding(

@@ -31,7 +31,7 @@ struct AuditCommand: AsyncParsableCommand {
 
             Exit codes: 0 nothing at the --fail-on level; 1 a finding at that level (default: error); \
             2 bad arguments or an output that exists (use --force); 3 a records path, the clips folder, \
-            the manifest or the price file could not be read.
+            the manifest or the price file could not be read; 4 the -o file could not be written.
             """
     )
 
@@ -63,8 +63,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Task id → clip manifest: CSV task_id,path[,model,provider] or JSON.")
     var manifest: String?
 
-    @Option(help: "JSON price file that overrides or extends the built-in prices (see `clipkit prices --format json`).")
-    var prices: String?
+    @OptionGroup var priceBook: PriceBookOptions
 
     @Option(help: "Report format: table, json, csv (one row per finding) or html (one self-contained page).")
     var format: Format = .table
@@ -90,57 +89,32 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingFailures {
-            // Refuse an existing -o before doing the work, not after.
-            let destination: OutputFile?
-            do {
-                destination = try output.map { try OutputFile($0, overwrite: force) }
-            } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
-            }
+        // Refuse an existing or unwritable -o before doing the work, not after.
+        let destination = try output.map { try OutputFile($0, overwrite: force) }
+        try destination?.checkWritable()
+        var audit = Audit(priceBook: try priceBook.load(), options: AuditOptions(toleranceFrames: toleranceFrames))
+        let index = try ClipIndex(scanning: clips)
+        try audit.read(recordPaths: records, clips: index, manifestPath: manifest)
+        Stderr.print("clipkit: read \(audit.recordsRead) records; \(index.clips.count) clips in \(clips)")
 
-            var book = PriceBook.builtIn
-            if let prices {
-                do {
-                    book = try book.merging(contentsOf: prices)
-                } catch let error as PriceBookError {
-                    throw CLIFailure(.inputUnreadable, "price file \(error.description)")
-                }
-            }
-
-            var audit = Audit(priceBook: book, options: AuditOptions(toleranceFrames: toleranceFrames))
-            let index: ClipIndex
-            do {
-                index = try ClipIndex(scanning: clips)
-                try audit.read(recordPaths: records, clips: index, manifestPath: manifest)
-            } catch let error as RecordsUnreadable {
-                throw CLIFailure(.inputUnreadable, error.description)
-            }
-            Stderr.print("clipkit: read \(audit.recordsRead) records; \(index.clips.count) clips in \(clips)")
-
-            let deep = deep
-            let report = await audit.run(clips: index) { paths in
-                // Like `probe`, show progress only when there is enough work to wait for.
-                let progress =
-                    paths.count > 20 ? ProgressLine(label: deep ? "decoded" : "probed", total: paths.count) : nil
-                let infos = await MediaProbe.probeAll(paths, deep: deep) { done, _ in progress?.update(done) }
-                progress?.finish()
-                return infos
-            }
-
-            let text = format.report.render(report)
-            if let destination {
-                do {
-                    try destination.write(Data(text.utf8))
-                } catch let error as OutputFileError {
-                    throw CLIFailure(.usage, error.description)
-                }
-            } else {
-                Stdout.write(text)
-            }
-            Stderr.print("clipkit: " + Self.verdict(report))
-            if report.reaches(failOn.severity) { throw ExitStatus.checkFailed.exitCode }
+        let deep = deep
+        let report = await audit.run(clips: index) { paths in
+            // Like `probe`, show progress only when there is enough work to wait for.
+            let progress =
+                paths.count > 20 ? ProgressLine(label: deep ? "decoded" : "probed", total: paths.count) : nil
+            let infos = await MediaProbe.probeAll(paths, deep: deep) { done, _ in progress?.update(done) }
+            progress?.finish()
+            return infos
         }
+
+        let text = format.report.render(report)
+        if let destination {
+            try destination.write(Data(text.utf8))
+        } else {
+            Stdout.write(text)
+        }
+        Stderr.print("clipkit: " + Self.verdict(report))
+        if report.reaches(failOn.severity) { throw ExitStatus.checkFailed.exitCode }
     }
 
     /// "3 errors, 2 warnings; disputed 9.78 CNY, 0.20 USD".

@@ -28,8 +28,10 @@ struct ChainCommand: AsyncParsableCommand {
             Writes to stdout a JSON summary; in the work directory: chain.json (state), the clips and their
             task records, chain-report.json (segments, seams, audit) and seams.png (the contact sheet).
 
-            Exit codes: 0 the video is made; 1 the budget would be exceeded or a segment kept failing (run
-            again to resume); 2 bad arguments or storyboard; 3 an input image could not be read.
+            Exit codes: 0 the video is made; 1 the budget would be exceeded, a segment kept failing or the
+            provider failed (run again to resume); 2 bad arguments, storyboard or work directory, no API key;
+            3 an input image, the price file or the saved state could not be read; 4 the output cannot be
+            written (checked before anything is submitted).
             """
     )
 
@@ -53,8 +55,7 @@ struct ChainCommand: AsyncParsableCommand {
     @Option(help: "Generations tried per segment before giving up.")
     var maxAttempts = 3
 
-    @Option(help: "A JSON price file with contracted or new prices.")
-    var prices: String?
+    @OptionGroup var priceBook: PriceBookOptions
 
     @Option(help: "With --provider sandbox: a faults file for the in-process sandbox.")
     var faults: String?
@@ -68,86 +69,51 @@ struct ChainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingFailures {
-            let board: Storyboard
-            do {
-                board = try Storyboard.load(storyboard)
-            } catch let error as StoryboardError {
-                throw CLIFailure(error.kind == .unreadable ? .inputUnreadable : .usage, error.description)
-            }
-            let named = providerOptions.provider ?? board.defaults.provider.flatMap(ProviderOptions.Provider.init(rawValue:)) ?? .dashscope
-            guard let kind = providerOptions.kind(for: named, fallback: board.defaults.provider) else {
-                throw CLIFailure(.usage, "storyboard provider must be dashscope, wavespeed or modelverse")
-            }
-            var book = PriceBook.builtIn
-            if let prices {
-                do { book = try book.merging(contentsOf: prices) } catch { throw CLIFailure(.usage, "\(error)") }
-            }
-            let plan = ChainRunner.plan(storyboard: board, provider: kind, priceBook: book)
-            var budgetLimit: Money?
-            if let budget {
-                let currency = plan.compactMap(\.estimate?.currency).first ?? "CNY"
-                guard let money = Self.parseMoney(budget, defaultCurrency: currency) else {
-                    throw CLIFailure(.usage, "--budget must be an amount like 6 or \"6 CNY\", not '\(budget)'")
-                }
-                budgetLimit = money
-            }
-            if dryRun {
-                Stdout.write(Self.planTable(plan, provider: kind.rawValue, budget: budgetLimit))
-                return
-            }
-            // The transport exists only from here on, and every path below shuts it down.
-            var options = ChainOptions(provider: kind, credentials: ProviderCredentials(apiKey: nil, baseURL: nil),
-                                       transport: HTTPTransport(), workDirectory: work ?? output + ".work", output: output,
-                                       budget: budgetLimit, maxAttempts: maxAttempts, priceBook: book, overwrite: force)
-            var sandbox: SandboxServer?
-            do {
-                if named == .sandbox {
-                    let faultSettings = try faults.map { path in
-                        do { return try SandboxFaults.load(path) } catch { throw CLIFailure(.usage, "\(error)") }
-                    }
-                    let (url, started) = try await GenerateCommand.sandboxBase(explicit: providerOptions.baseURL, faults: faultSettings)
-                    sandbox = started
-                    options.baseURL = url
-                    options.credentials = ProviderCredentials(apiKey: APIKey("sk-clipkit-sandbox"), baseURL: nil)
-                    // The sandbox answers in about a second: poll it faster than a real provider.
-                    options.runner = RunnerOptions(pollInterval: .milliseconds(250))
-                } else {
-                    options.baseURL = providerOptions.baseURL
-                    do { options.credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: providerOptions.config) } catch {
-                        throw CLIFailure(.usage, "\(error)")
-                    }
-                }
-                let report = try await execute(options, storyboard: board, count: plan.count)
-                await GenerateCommand.shutdown(options.transport, sandbox)
-                Stdout.write(try JSONOutput.encode(ChainSummary(report), pretty: true) + "\n")
-                let spend = report.estimatedSpend.map(\.description).joined(separator: " + ")
-                let billed = report.audit.totals.map { "\($0.billed) billed, \($0.disputed) disputed" }.joined(separator: "; ")
-                Stderr.print("wrote \(output): \(report.concat.frames) frames, \(String(format: "%.2f", report.concat.duration)) s; "
-                    + "spend \(spend.isEmpty ? "unpriced" : spend); audit: \(billed.isEmpty ? "nothing billed" : billed), "
-                    + "\(report.audit.errors) error(s), \(report.audit.warnings) warning(s); report \(report.reportFile), seams \(report.contactSheet)")
-            } catch {
-                await GenerateCommand.shutdown(options.transport, sandbox)
-                throw error
-            }
+        let board = try Storyboard.load(storyboard)
+        let named = providerOptions.provider ?? board.defaults.provider.flatMap(ProviderOptions.Provider.init(rawValue:)) ?? .dashscope
+        guard let kind = providerOptions.kind(for: named, fallback: board.defaults.provider) else {
+            throw CLIFailure(.usage, "storyboard provider must be dashscope, wavespeed or modelverse")
         }
+        let book = try priceBook.load()
+        let plan = ChainRunner.plan(storyboard: board, provider: kind, priceBook: book)
+        var budgetLimit: Money?
+        if let budget {
+            let currency = plan.compactMap(\.estimate?.currency).first ?? "CNY"
+            guard let money = Self.parseMoney(budget, defaultCurrency: currency) else {
+                throw CLIFailure(.usage, "--budget must be an amount like 6 or \"6 CNY\", not '\(budget)'")
+            }
+            budgetLimit = money
+        }
+        if dryRun {
+            Stdout.write(Self.planTable(plan, provider: kind.rawValue, budget: budgetLimit))
+            return
+        }
+        let faultSettings = try faults.map(SandboxFaults.load)
+        let report = try await ProviderSession.run(providerOptions, provider: named, kind: kind, faults: faultSettings) { session in
+            var options = ChainOptions(provider: kind, credentials: session.credentials, baseURL: session.baseURL,
+                                       transport: session.transport, workDirectory: work ?? output + ".work", output: output,
+                                       budget: budgetLimit, maxAttempts: maxAttempts, priceBook: book, overwrite: force)
+            options.runner = RunnerOptions(pollInterval: session.pollInterval)
+            return try await execute(options, storyboard: board, count: plan.count)
+        }
+        Stdout.write(try JSONOutput.encode(ChainSummary(report), pretty: true) + "\n")
+        let spend = report.estimatedSpend.map(\.description).joined(separator: " + ")
+        let billed = report.audit.totals.map { "\($0.billed) billed, \($0.disputed) disputed" }.joined(separator: "; ")
+        Stderr.print("wrote \(output): \(report.concat.frames) frames, \(String(format: "%.2f", report.concat.duration)) s; "
+            + "spend \(spend.isEmpty ? "unpriced" : spend); audit: \(billed.isEmpty ? "nothing billed" : billed), "
+            + "\(report.audit.errors) error(s), \(report.audit.warnings) warning(s); report \(report.reportFile), seams \(report.contactSheet)")
     }
 
-    /// Runs the chain with progress on stderr, turning its failures into exit codes.
+    /// Runs the chain with progress on stderr. A run that stopped short (status 1) says that its
+    /// state is kept and the same command resumes it.
     private func execute(_ options: ChainOptions, storyboard board: Storyboard, count: Int) async throws -> ChainReport {
         let progress = ChainProgress(count: count)
         defer { progress.finish() }
-        let resume = " (state kept in \(options.workDirectory): run the same command to resume)"
         do {
             return try await ChainRunner(storyboard: board, options: options).run(events: progress.report)
-        } catch let error as ChainError {
-            throw CLIFailure(.checkFailed, error.description + resume)
-        } catch let error as ProviderError {
-            throw CLIFailure(.checkFailed, "\(error)" + resume)
-        } catch let error as ConcatError {
-            throw CLIFailure(.inputUnreadable, error.description)
-        } catch let error as OutputFileError {
-            throw CLIFailure(.usage, error.description)
+        } catch where Failures.isReportable(error) && Failures.exitStatus(for: error) == .checkFailed {
+            throw CLIFailure(.checkFailed, Failures.message(for: error)
+                + " (state kept in \(options.workDirectory): run the same command to resume)")
         }
     }
 
@@ -175,82 +141,4 @@ struct ChainCommand: AsyncParsableCommand {
         if let budget { text += ", budget \(budget)" + (totals[budget.currency].map { $0.amount > budget.amount ? " (over budget)" : "" } ?? "") }
         return text + "\n"
     }
-}
-
-/// The machine-readable end of `clipkit chain`.
-struct ChainSummary: Encodable {
-    var output: String
-    var frames: Int
-    var duration: Double
-    var segments: [Segment]
-    var estimatedSpend: [Money]
-    var billed: [CurrencyTotal]
-    var auditErrors: Int
-    var auditWarnings: Int
-    var seams: [ConcatReport.Seam]
-    var report: String
-    var contactSheet: String
-
-    struct Segment: Encodable {
-        var index: Int
-        var mode: String
-        var model: String
-        var clip: String?
-        var tasks: [String]
-        var attempts: Int
-    }
-
-    init(_ report: ChainReport) {
-        output = report.output
-        frames = report.concat.frames
-        duration = report.concat.duration
-        segments = report.segments.map {
-            Segment(index: $0.plan.index + 1, mode: $0.plan.mode.rawValue, model: $0.plan.model, clip: $0.clip,
-                    tasks: $0.attempts.map(\.taskID), attempts: $0.attempts.count)
-        }
-        estimatedSpend = report.estimatedSpend
-        billed = report.audit.totals
-        auditErrors = report.audit.errors
-        auditWarnings = report.audit.warnings
-        seams = report.concat.seams
-        self.report = report.reportFile
-        contactSheet = report.contactSheet
-    }
-}
-
-/// One line per chain step on stderr, with the running task's state and the join's ETA.
-final class ChainProgress: @unchecked Sendable {
-    private let count: Int
-    private let lock = NSLock()
-    private let frames = ProgressLine(label: "joining: frames", total: 0)
-
-    init(count: Int) { self.count = count }
-
-    var report: @Sendable (ChainEvent) async -> Void { { [self] event in self.handle(event) } }
-
-    private func handle(_ event: ChainEvent) {
-        lock.withLock {
-            switch event {
-            case .segmentStarted(let i, let count, let mode, let model, let estimate):
-                Stderr.print("segment \(i + 1)/\(count): \(mode.rawValue) with \(model)" + (estimate.map { ", about \($0)" } ?? ""))
-            case .reused(let i, let clip): Stderr.print("segment \(i + 1)/\(count): done in an earlier run (\(clip))")
-            case .resuming(let i, let taskID): Stderr.print("segment \(i + 1)/\(count): resuming task \(taskID) (not submitting again)")
-            case .task(let i, let event):
-                switch event {
-                case .submitted(let taskID, _): Stderr.print("  segment \(i + 1): task \(taskID) submitted")
-                case .status(let snapshot): Stderr.print("  segment \(i + 1): \(snapshot.status)")
-                case .retrying(let reason, _): Stderr.print("  segment \(i + 1): retrying: \(reason)")
-                case .downloaded(let info): Stderr.print("  segment \(i + 1): downloaded \(info.video?.frameCount ?? 0) frames")
-                default: break
-                }
-            case .attemptFailed(let i, let reason, let retry):
-                Stderr.print("  segment \(i + 1): attempt failed: \(reason)" + (retry ? "; trying again" : ""))
-            case .accepted(let i, _): Stderr.print("  segment \(i + 1): verified")
-            case .joining(let clips): Stderr.print("joining \(clips) clips (seam frames dropped, colour anchored to the first clip)")
-            case .concat(let p): frames.update(p.framesDone, total: p.framesTotal, detail: "clip \(p.clip)/\(p.clips)")
-            }
-        }
-    }
-
-    func finish() { frames.finish() }
 }

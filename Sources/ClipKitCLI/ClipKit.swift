@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClipKitConsole
+import ClipKitCore
 import Foundation
 
 /// The `clipkit` command: a root with one subcommand per file.
@@ -10,7 +11,7 @@ struct ClipKit: AsyncParsableCommand {
         abstract: "Probe, verify, audit, extract frames from and join AI-generated video clips.",
         discussion: """
             Exit codes: 0 ok; 1 a checked property failed (verify/audit found a problem); \
-            2 usage error; 3 an input could not be read.
+            2 usage error; 3 an input could not be read; 4 an output could not be written.
             Machine-readable output goes to stdout, progress and logs to stderr.
             """,
         subcommands: [
@@ -28,9 +29,14 @@ struct ClipKit: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            exit(withError: code)
+        } catch where Failures.isReportable(error) {
+            Stderr.print("clipkit: \(Failures.message(for: error))")
+            Foundation.exit(Failures.exitStatus(for: error).rawValue)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || error is ExitCode {
+            if code == .success {
                 exit(withError: error)
             }
             let message = fullMessage(for: error)
@@ -50,11 +56,15 @@ enum ExitStatus: Int32 {
     case usage = 2
     /// An input could not be read (missing, empty, not media, truncated, no video).
     case inputUnreadable = 3
+    /// An output could not be written: its directory is missing, it is a directory, the place is
+    /// read-only or full. Not the user's arguments (2) nor a bad clip (3): the machine needs fixing.
+    case outputUnwritable = 4
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 }
 
-/// A failure the CLI reports in one line on stderr before exiting with `status`.
+/// A failure the CLI itself finds (not a library error), reported in one line on stderr before exiting
+/// with `status`.
 struct CLIFailure: Error, CustomStringConvertible {
     var status: ExitStatus
     var description: String
@@ -62,17 +72,5 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ status: ExitStatus, _ description: String) {
         self.status = status
         self.description = description
-    }
-}
-
-extension ParsableCommand {
-    /// Runs `body`, turning a `CLIFailure` into its message on stderr and its exit code.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as CLIFailure {
-            Stderr.print("clipkit: \(failure.description)")
-            throw failure.status.exitCode
-        }
     }
 }

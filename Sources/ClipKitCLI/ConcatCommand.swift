@@ -21,7 +21,8 @@ struct ConcatCommand: AsyncParsableCommand {
               clipkit concat portrait.mp4 landscape.mp4 -o out.mp4 --size 1280x720 --fps 30 --crossfade 8
 
             Exit codes: 0 written; 2 bad arguments, or the output exists without --force, or --reencode never
-            when copying is impossible; 3 an input could not be read (no output is left behind).
+            when copying is impossible; 3 an input could not be read; 4 an output could not be written (in
+            both cases no output is left behind).
             """
     )
 
@@ -82,30 +83,21 @@ struct ConcatCommand: AsyncParsableCommand {
         let options = ConcatOptions(seam: seam, colorMatch: colorMatch, reencode: reencode, size: parsedSize,
                                     frameRate: fps.flatMap(Rational.init), crossfadeFrames: crossfade, seamThreshold: seamThreshold,
                                     measuresQuality: report != nil || contactSheet != nil)
-        try await reportingFailures {
-            let line = ProgressLine(label: "frames", total: 0)
-            let result: ConcatResult
-            do {
-                result = try Concatenator.concat(inputs, to: output, options: options, overwrite: force) { p in
-                    line.update(p.framesDone, total: p.framesTotal, detail: "clip \(p.clip)/\(p.clips)")
-                }
-            } catch let error as ConcatError {
-                throw CLIFailure(error.path == nil ? .usage : .inputUnreadable, error.description)
-            } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
-            }
-            line.finish()
-            let summary = result.report
-            if let report {
-                let data = try JSONOutput.encode(summary, pretty: true)
-                try OutputFile(report, overwrite: force).write(Data((data + "\n").utf8))
-            }
-            if let contactSheet { try ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
-            let dropped = summary.seams.reduce(0) { $0 + $1.framesDropped }
-            Stderr.print("wrote \(output): \(summary.frames) frames, \(String(format: "%.3f", summary.duration)) s, \(summary.mode)"
-                + (dropped > 0 ? ", \(dropped) repeated seam frame(s) dropped" : "")
-                + (summary.psnrMinimum.map { String(format: ", PSNR ≥ %.1f dB", $0) } ?? ""))
+        let line = ProgressLine(label: "frames", total: 0)
+        let result = try Concatenator.concat(inputs, to: output, options: options, overwrite: force) { p in
+            line.update(p.framesDone, total: p.framesTotal, detail: "clip \(p.clip)/\(p.clips)")
         }
+        line.finish()
+        let summary = result.report
+        if let report {
+            let data = try JSONOutput.encode(summary, pretty: true)
+            try OutputFile(report, overwrite: force).write(Data((data + "\n").utf8))
+        }
+        if let contactSheet { try ContactSheet.render(result).write(to: contactSheet, overwrite: force) }
+        let dropped = summary.seams.reduce(0) { $0 + $1.framesDropped }
+        Stderr.print("wrote \(output): \(summary.frames) frames, \(String(format: "%.3f", summary.duration)) s, \(summary.mode.rawValue)"
+            + (dropped > 0 ? ", \(dropped) repeated seam frame(s) dropped" : "")
+            + (summary.psnrMinimum.map { String(format: ", PSNR ≥ %.1f dB", $0) } ?? ""))
     }
 }
 

@@ -19,7 +19,7 @@ struct FrameCommand: AsyncParsableCommand {
               clipkit frame clip.mp4 --time 2.5 -o at-2.5s.png
 
             Exit codes: 0 written; 2 bad arguments, output exists without --force, or no such frame;
-            3 the clip could not be read.
+            3 the clip could not be read; 4 the image could not be written (nothing is left behind).
             """
     )
 
@@ -56,23 +56,14 @@ struct FrameCommand: AsyncParsableCommand {
 
     func run() async throws {
         let position: FramePosition = index.map { .index($0) } ?? time.map { .time($0) } ?? (which == .first ? .first : .last)
-        try await reportingFailures {
-            let image: RGBImage
-            do {
-                image = try FrameExtractor.extract(position, from: file, autorotate: !noAutorotate)
-            } catch let problem as MediaProblem {
-                throw CLIFailure(.inputUnreadable, "\(problem.message) [\(problem.code.rawValue)]")
-            } catch let range as FrameRangeError {
-                throw CLIFailure(.usage, range.description)
-            } catch {
-                throw CLIFailure(.inputUnreadable, "\(file): \(error)")
-            }
-            do {
-                try image.write(to: output, overwrite: force)
-            } catch let error as OutputFileError {
-                throw CLIFailure(.usage, error.description)
-            }
-            Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height)) to \(output)")
+        let image: RGBImage
+        do {
+            image = try FrameExtractor.extract(position, from: file, autorotate: !noAutorotate)
+        } catch let problem as MediaProblem {
+            // Probe's form: the message names the file, the code follows.
+            throw CLIFailure(.inputUnreadable, "\(problem.message) [\(problem.code.rawValue)]")
         }
+        try image.write(to: output, overwrite: force)
+        Stderr.print("wrote \(position) of \(file) (\(image.width)x\(image.height)) to \(output)")
     }
 }

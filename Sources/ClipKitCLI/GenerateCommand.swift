@@ -2,7 +2,6 @@ import ArgumentParser
 import ClipKitConsole
 import ClipKitCore
 import ClipKitProviders
-import ClipKitSandbox
 import Foundation
 
 struct GenerateCommand: AsyncParsableCommand {
@@ -32,7 +31,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
             Exit codes: 0 clip written; 1 the task failed, was refused or flagged, or its download was
             denied, or the provider could not be reached; 2 bad arguments, no key, or the output exists
-            without --force; 3 an input image could not be read.
+            without --force; 3 an input image could not be read; 4 the clip or its record cannot be written
+            (checked before anything is submitted).
             """
     )
 
@@ -93,76 +93,43 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingFailures {
-            let recordPath = TaskRecord.path(forClip: output)
-            if !force, !resume, FileManager.default.fileExists(atPath: output) {
-                throw CLIFailure(.usage, "\(output) already exists (use --force to overwrite)")
+        let recordPath = TaskRecord.path(forClip: output)
+        // Before anything is submitted (and paid for): the clip and its record must be writable.
+        for path in [output, recordPath] { try OutputFile(path, overwrite: true).checkWritable() }
+        if !force, !resume, FileManager.default.fileExists(atPath: output) {
+            throw CLIFailure(.usage, "\(output) already exists (use --force to overwrite)")
+        }
+        if !force, !resume, FileManager.default.fileExists(atPath: recordPath) {
+            throw CLIFailure(.usage, "\(recordPath) exists: a task was already submitted for this clip; "
+                + "use --resume to continue it or --force to submit a new one")
+        }
+        if resume, !FileManager.default.fileExists(atPath: recordPath) {
+            throw CLIFailure(.usage, "--resume: no task record at \(recordPath)")
+        }
+        let provider = providerOptions.provider!
+        let kind = providerOptions.kind(for: provider)!
+        let request = resume ? nil : try makeRequest(kind: kind)
+        try await ProviderSession.run(providerOptions, provider: provider, kind: kind) { session in
+            let runner = TaskRunner(provider: try session.client(webhookURL: webhook), transport: session.transport,
+                                    options: RunnerOptions(pollInterval: session.pollInterval,
+                                                           deadline: .milliseconds(Int64(deadline * 1000)), overwrite: force))
+            let progress = GenerateProgress()
+            defer { progress.finish() }
+            let result: RunResult
+            if let request {
+                result = try await runner.run(request, clipPath: output, events: progress.report)
+            } else {
+                let record = try RecordFile.read(recordPath)
+                Stderr.print("resuming \(record.provider) task \(record.taskID)")
+                result = try await runner.resume(record, clipPath: output, events: progress.report)
             }
-            if !force, !resume, FileManager.default.fileExists(atPath: recordPath) {
-                throw CLIFailure(.usage, "\(recordPath) exists: a task was already submitted for this clip; "
-                    + "use --resume to continue it or --force to submit a new one")
+            progress.finish()
+            let video = result.media.video.map { "\($0.width)x\($0.height), \($0.frameCount.map(String.init) ?? "?") frames" } ?? "no video"
+            Stderr.print("wrote \(output) (\(video), \(String(format: "%.2f", result.media.duration ?? 0)) s) and \(result.recordPath)")
+            if result.contentFlagged {
+                throw CLIFailure(.checkFailed, "\(result.record.provider) flagged the output of task \(result.record.taskID) "
+                    + "as unsafe content; the clip was saved but should not be used")
             }
-            let provider = providerOptions.provider!, baseURL = providerOptions.baseURL
-            let kind = providerOptions.kind(for: provider)!
-            let transport = HTTPTransport()
-            var sandbox: SandboxServer?
-            do {
-                let client: any VideoProvider
-                if provider == .sandbox {
-                    let (base, started) = try await Self.sandboxBase(explicit: baseURL)
-                    sandbox = started
-                    let credentials = ProviderCredentials(apiKey: APIKey("sk-clipkit-sandbox"), baseURL: nil)
-                    client = try kind.client(credentials: credentials, transport: transport, baseURL: base, webhookURL: webhook)
-                } else {
-                    let credentials: ProviderCredentials
-                    do {
-                        credentials = try ProviderCredentials.load(provider: kind.rawValue, configPath: providerOptions.config)
-                    } catch {
-                        throw CLIFailure(.usage, "\(error)")
-                    }
-                    client = try kind.client(credentials: credentials, transport: transport, baseURL: baseURL, webhookURL: webhook)
-                }
-                // The sandbox answers in about a second: poll it faster than a real provider.
-                let poll: Duration = provider == .sandbox ? .milliseconds(250) : .seconds(3)
-                let runner = TaskRunner(provider: client, transport: transport, options: RunnerOptions(
-                    pollInterval: poll, deadline: .milliseconds(Int64(deadline * 1000)), overwrite: force))
-                let progress = GenerateProgress()
-                let result: RunResult
-                if resume {
-                    guard FileManager.default.fileExists(atPath: recordPath) else {
-                        throw CLIFailure(.usage, "--resume: no task record at \(recordPath)")
-                    }
-                    let record = try RecordFile.read(recordPath)
-                    Stderr.print("resuming \(record.provider) task \(record.taskID)")
-                    result = try await runner.resume(record, clipPath: output, events: progress.report)
-                } else {
-                    let request = try makeRequest(kind: kind)
-                    result = try await runner.run(request, clipPath: output, events: progress.report)
-                }
-                progress.finish()
-                let video = result.media.video.map { "\($0.width)x\($0.height), \($0.frameCount.map(String.init) ?? "?") frames" } ?? "no video"
-                Stderr.print("wrote \(output) (\(video), \(String(format: "%.2f", result.media.duration ?? 0)) s) and \(result.recordPath)")
-                if result.contentFlagged {
-                    throw CLIFailure(.checkFailed, "\(result.record.provider) flagged the output of task \(result.record.taskID) "
-                        + "as unsafe content; the clip was saved but should not be used")
-                }
-            } catch let failure as CLIFailure {
-                await Self.shutdown(transport, sandbox)
-                throw failure
-            } catch let error as ProviderError {
-                await Self.shutdown(transport, sandbox)
-                switch error {
-                case .missingAPIKey, .invalidRequest: throw CLIFailure(.usage, error.description)
-                default: throw CLIFailure(.checkFailed, error.description)
-                }
-            } catch let error as OutputFileError {
-                await Self.shutdown(transport, sandbox)
-                throw CLIFailure(.usage, error.description)
-            } catch {
-                await Self.shutdown(transport, sandbox)
-                throw CLIFailure(.checkFailed, "\(error)")
-            }
-            await Self.shutdown(transport, sandbox)
         }
     }
 
@@ -181,84 +148,4 @@ struct GenerateCommand: AsyncParsableCommand {
         if request.model.isEmpty { request.model = kind.defaultModel(for: request.mode) }
         return request
     }
-
-    /// The sandbox to use: an explicit URL, `$CLIPKIT_SANDBOX_URL`, one answering on 127.0.0.1:8089,
-    /// or a new one in this process on a free port.
-    /// - Parameter faults: for a new in-process sandbox (a running one keeps its own).
-    static func sandboxBase(explicit: String?, faults: SandboxFaults? = nil) async throws -> (String, SandboxServer?) {
-        if let explicit { return (explicit, nil) }
-        let candidate = ProcessInfo.processInfo.environment["CLIPKIT_SANDBOX_URL"] ?? "http://127.0.0.1:8089"
-        if faults == nil, await SandboxProbe.answers(candidate) { return (candidate, nil) }
-        let server = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults ?? SandboxFaults(queueMs: 300, runMs: 600)))
-        Stderr.print("started an in-process sandbox on \(server.baseURL)")
-        return (server.baseURL, server)
-    }
-
-    static func shutdown(_ transport: HTTPTransport, _ sandbox: SandboxServer?) async {
-        try? await transport.shutdown()
-        await sandbox?.stop()
-    }
-}
-
-/// Checks whether a sandbox answers at a base URL (GET /sandbox/stats).
-enum SandboxProbe {
-    static func answers(_ base: String) async -> Bool {
-        let transport = HTTPTransport(connectTimeout: .milliseconds(300), readTimeout: .seconds(2), requestTimeout: .seconds(2))
-        let reachable = await transport.isReachable(base + "/sandbox/stats")
-        try? await transport.shutdown()
-        return reachable
-    }
-}
-
-/// Prints each state change once, and download progress at most every 0.2 s.
-final class GenerateProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    private var drewProgress = false
-    private let interactive = isatty(2) != 0
-
-    var report: @Sendable (RunEvent) async -> Void {
-        { [self] event in self.handle(event) }
-    }
-
-    private func handle(_ event: RunEvent) {
-        lock.withLock {
-            switch event {
-            case .preparing: line("preparing the request")
-            case .submitting(let attempt): line(attempt == 1 ? "submitting" : "submitting (attempt \(attempt))")
-            case .retrying(let reason, let delay):
-                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                line(seconds > 0 ? "\(reason); retrying in \(String(format: "%.1f", seconds)) s" : reason)
-            case .submitted(let id, let recovered): line(recovered ? "found task \(id) created by the lost submission" : "submitted task \(id)")
-            case .status(let snapshot): line("\(snapshot.state.rawValue) (\(snapshot.status))")
-            case .downloading(let bytes, let total):
-                let now = Date()
-                guard bytes == total || now.timeIntervalSince(lastDraw) > 0.2 else { return }
-                lastDraw = now
-                let text = "downloading \(Self.megabytes(bytes))" + (total.map { " of \(Self.megabytes($0))" } ?? "")
-                if interactive {
-                    FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
-                    drewProgress = true
-                } else {
-                    line(text)
-                }
-            case .downloaded: break
-            }
-        }
-    }
-
-    func finish() {
-        lock.withLock {
-            if drewProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-            drewProgress = false
-        }
-    }
-
-    private func line(_ text: String) {
-        if drewProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        drewProgress = false
-        Stderr.print(text)
-    }
-
-    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
 }

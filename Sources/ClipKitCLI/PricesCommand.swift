@@ -30,23 +30,13 @@ struct PricesCommand: AsyncParsableCommand {
         case table, json
     }
 
-    @Option(help: "JSON price file to apply on top of the built-in prices.")
-    var prices: String?
+    @OptionGroup var priceBook: PriceBookOptions
 
     @Option(help: "Output format: table or json.")
     var format: Format = .table
 
     func run() async throws {
-        try await reportingFailures {
-            var book = PriceBook.builtIn
-            if let prices {
-                do {
-                    book = try book.merging(contentsOf: prices)
-                } catch let error as PriceBookError {
-                    throw CLIFailure(.inputUnreadable, "price file \(error.description)")
-                }
-            }
-            Stdout.write(format == .json ? PriceReport.json(book) : PriceReport.table(book))
-        }
+        let book = try priceBook.load()
+        Stdout.write(format == .json ? PriceReport.json(book) : PriceReport.table(book))
     }
 }

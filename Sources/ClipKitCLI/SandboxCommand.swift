@@ -46,26 +46,13 @@ struct SandboxCommand: AsyncParsableCommand {
     var directory: String?
 
     func run() async throws {
-        try await reportingFailures {
-            var configuration = SandboxConfiguration(port: port, apiKey: apiKey, webhookSecret: webhookSecret, directory: directory)
-            if let faults {
-                do {
-                    configuration.faults = try SandboxFaults.load(faults)
-                } catch {
-                    throw CLIFailure(.usage, "\(error)")
-                }
-            }
-            let server: SandboxServer
-            do {
-                server = try await SandboxServer.start(configuration)
-            } catch {
-                throw CLIFailure(.inputUnreadable, "\(error)")
-            }
-            Stderr.print("clipkit sandbox listening on \(server.baseURL) (DashScope router prefix: \(server.routerBaseURL))")
-            Stderr.print("webhook secret: \(configuration.webhookSecret); Ctrl-C stops")
-            await SignalWait.untilInterrupted()
-            await server.stop()
-        }
+        var configuration = SandboxConfiguration(port: port, apiKey: apiKey, webhookSecret: webhookSecret, directory: directory)
+        if let faults { configuration.faults = try SandboxFaults.load(faults) }
+        let server = try await SandboxServer.start(configuration)
+        Stderr.print("clipkit sandbox listening on \(server.baseURL) (DashScope router prefix: \(server.routerBaseURL))")
+        Stderr.print("webhook secret: \(configuration.webhookSecret); Ctrl-C stops")
+        await SignalWait.untilInterrupted()
+        await server.stop()
     }
 }
 

@@ -30,8 +30,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Billed duration in seconds.")
     var duration: Double?
 
-    @Option(help: "Frames the duration may be off by.")
-    var toleranceFrames = 1
+    @Option(help: "Frames the clip may be shorter than --duration (a longer clip passes).")
+    var toleranceFrames = 1.0
 
     @Option(help: "Expected frame rate.")
     var fps: Double?
@@ -60,8 +60,8 @@ struct VerifyCommand: AsyncParsableCommand {
             Stderr.print("clipkit: \(error.message) [\(error.code.rawValue)]")
             throw ExitStatus.inputUnreadable.exitCode
         }
-        let requirements = ClipRequirements(tier: tier, duration: duration, toleranceFrames: toleranceFrames, fps: fps,
-                                            audio: audio.map { $0 == .yes })
+        let requirements = ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames),
+                                            fps: fps, audio: audio.map { $0 == .yes })
         let failures = requirements.failures(of: info)
         guard failures.isEmpty else {
             Stdout.write(failures.map { "\(file): \($0)\n" }.joined())

@@ -4,91 +4,6 @@ import ClipKitMedia
 import ClipKitProviders
 import Foundation
 
-/// How a chain runs: which provider, where it keeps its state, what it may spend.
-public struct ChainOptions: Sendable {
-    /// The protocol spoken (the sandbox speaks all three).
-    public var provider: ProviderKind
-    public var credentials: ProviderCredentials
-    /// A sandbox's or router's base URL instead of the provider's own.
-    public var baseURL: String?
-    public var transport: HTTPTransport
-    /// Where the plan, task ids, clips, frames and reports live; running again with the same directory resumes.
-    public var workDirectory: String
-    public var output: String
-    /// Refuse to submit a segment that would take the spend past this.
-    public var budget: Money?
-    /// Generations tried per segment before giving up (failed or rejected ones count).
-    public var maxAttempts: Int
-    public var priceBook: PriceBook
-    public var runner: RunnerOptions
-    /// How the clips are joined: seam frames dropped, colour anchored to the first clip.
-    public var concat: ConcatOptions
-    public var overwrite: Bool
-
-    public init(provider: ProviderKind, credentials: ProviderCredentials, baseURL: String? = nil, transport: HTTPTransport,
-                workDirectory: String, output: String, budget: Money? = nil, maxAttempts: Int = 3,
-                priceBook: PriceBook = .builtIn, runner: RunnerOptions = RunnerOptions(),
-                concat: ConcatOptions = ConcatOptions(seam: .drop, colorMatch: .first, measuresQuality: true),
-                overwrite: Bool = false) {
-        self.provider = provider
-        self.credentials = credentials
-        self.baseURL = baseURL
-        self.transport = transport
-        self.workDirectory = workDirectory
-        self.output = output
-        self.budget = budget
-        self.maxAttempts = maxAttempts
-        self.priceBook = priceBook
-        self.runner = runner
-        self.concat = concat
-        self.overwrite = overwrite
-    }
-}
-
-/// What happens during a chain, in order, for a progress display or a pipeline's log.
-public enum ChainEvent: Sendable {
-    case segmentStarted(index: Int, count: Int, mode: GenerationMode, model: String, estimate: Money?)
-    /// The segment's clip was already accepted in an earlier run.
-    case reused(index: Int, clip: String)
-    /// A task submitted in an earlier run is polled again instead of submitted.
-    case resuming(index: Int, taskID: String)
-    case task(index: Int, RunEvent)
-    case attemptFailed(index: Int, reason: String, willRetry: Bool)
-    case accepted(index: Int, clip: String)
-    case joining(clips: Int)
-    case concat(ConcatProgress)
-}
-
-/// One planned segment: what will be asked for and what it should cost.
-public struct SegmentPlan: Sendable, Codable, Hashable {
-    public var index: Int
-    public var prompt: String
-    public var mode: GenerationMode
-    public var model: String
-    public var seconds: Int
-    public var tier: Tier
-    public var estimate: Money?
-}
-
-/// The end of a chain: per segment, the joined output, the seams, and the audit of what was billed.
-public struct ChainReport: Sendable, Codable, Hashable {
-    public struct Segment: Sendable, Codable, Hashable {
-        public var plan: SegmentPlan
-        public var attempts: [ChainState.Attempt]
-        public var clip: String?
-    }
-
-    public var output: String
-    public var segments: [Segment]
-    /// What the price book says was committed (every task not failed at the provider), per currency.
-    public var estimatedSpend: [Money]
-    public var concat: ConcatReport
-    public var audit: AuditSummary
-    public var findings: [Finding]
-    public var contactSheet: String
-    public var reportFile: String
-}
-
 /// Runs a storyboard to one long video: each segment generated from the previous clip's exact last
 /// frame, verified and recorded as it arrives, and all of it joined without seams. Every step is saved
 /// in the work directory first, so running the same chain again after a kill pays for nothing twice.
@@ -98,15 +13,18 @@ public actor ChainRunner {
     private var state: ChainState
     private let statePath: String
 
-    /// - Throws: `ChainError` if the work directory holds a different chain.
+    /// - Throws: `ChainError` if the work directory holds a different chain; `OutputFileError` if the
+    ///   output cannot be written (checked first, before anything is submitted or created).
     public init(storyboard: Storyboard, options: ChainOptions) throws {
         self.storyboard = storyboard
         self.options = options
+        // Whether it may replace an existing output is decided at the join; here only whether it can be written.
+        try OutputFile(options.output, overwrite: true).checkWritable()
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
         statePath = options.workDirectory + "/chain.json"
         if let saved = try ChainState.load(statePath) {
             guard saved.storyboard == storyboard, saved.provider == options.provider.rawValue else {
-                throw ChainError("\(options.workDirectory) holds another chain (different storyboard or provider); use a new --work directory")
+                throw ChainError(.workDirectoryInUse, "\(options.workDirectory) holds another chain (different storyboard or provider)")
             }
             state = saved
         } else {
@@ -137,7 +55,7 @@ public actor ChainRunner {
     public func run(events: @escaping @Sendable (ChainEvent) async -> Void = { _ in }) async throws -> ChainReport {
         let plans = Self.plan(storyboard: storyboard, options: options)
         let provider = try options.provider.client(credentials: options.credentials, transport: options.transport,
-                                                   baseURL: options.baseURL)
+                                                   media: options.media, baseURL: options.baseURL)
         let runner = TaskRunner(provider: provider, transport: options.transport, options: options.runner)
         for plan in plans {
             try Task.checkCancellation()
@@ -157,7 +75,7 @@ public actor ChainRunner {
             return
         }
         await events(.segmentStarted(index: i, count: count, mode: plan.mode, model: plan.model, estimate: plan.estimate))
-        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), toleranceFrames: 1)
+        let requirements = ClipRequirements(tier: plan.tier, duration: Double(plan.seconds), rule: options.asBilled)
         while true {
             let result: RunResult
             do {
@@ -170,7 +88,7 @@ public actor ChainRunner {
                     let attempt = state.segments[i].attempts.count + 1
                     guard attempt <= options.maxAttempts else {
                         let reasons = state.segments[i].attempts.compactMap(\.reason).joined(separator: "; ")
-                        throw ChainError("segment \(i + 1) failed \(options.maxAttempts) times, giving up: \(reasons)")
+                        throw ChainError(.attemptsExhausted, "segment \(i + 1) failed \(options.maxAttempts) times, giving up: \(reasons)")
                     }
                     try checkBudget(plan)
                     let clip = clipPath(segment: i, attempt: attempt)
@@ -244,14 +162,14 @@ public actor ChainRunner {
     private func checkBudget(_ plan: SegmentPlan) throws {
         guard let budget = options.budget else { return }
         guard let estimate = plan.estimate else {
-            throw ChainError("segment \(plan.index + 1): no price for \(options.provider.rawValue) \(plan.model) \(plan.tier.rawValue), so the budget of \(budget) cannot be kept; add it with --prices")
+            throw ChainError(.unpriced, "segment \(plan.index + 1): no price for \(options.provider.rawValue) \(plan.model) \(plan.tier.rawValue), so the budget of \(budget) cannot be kept")
         }
         guard estimate.currency == budget.currency else {
-            throw ChainError("segment \(plan.index + 1) is priced in \(estimate.currency) but the budget is in \(budget.currency)")
+            throw ChainError(.currencyMismatch, "segment \(plan.index + 1) is priced in \(estimate.currency) but the budget is in \(budget.currency)")
         }
         let committed = state.committed[budget.currency] ?? .zero(budget.currency)
         if (committed + estimate).amount > budget.amount {
-            throw ChainError("segment \(plan.index + 1) (\(estimate)) would bring the spend to \(committed + estimate), over the budget of \(budget); not submitted")
+            throw ChainError(.budgetExceeded, "segment \(plan.index + 1) (\(estimate)) would bring the spend to \(committed + estimate), over the budget of \(budget); not submitted")
         }
     }
 
@@ -282,7 +200,7 @@ public actor ChainRunner {
         if i == 0 {
             first = storyboard.firstImage.map { $0.contains("://") ? .url($0) : .file($0) }
         } else {
-            guard let frame = state.segments[i - 1].lastFrame else { throw ChainError("segment \(i) has no last frame to continue from") }
+            guard let frame = state.segments[i - 1].lastFrame else { throw ChainError(.missingLastFrame, "segment \(i + 1) has no last frame of segment \(i) to continue from") }
             first = .file(frame)
         }
         return GenerationRequest(model: plan.model, prompt: segment.prompt,
@@ -310,7 +228,7 @@ public actor ChainRunner {
         try ContactSheet.render(result).write(to: sheet, overwrite: true)
 
         // The audit reads the task records beside every clip that was paid for, accepted or not.
-        var audit = Audit(priceBook: options.priceBook)
+        var audit = Audit(priceBook: options.priceBook, options: AuditOptions(asBilled: options.asBilled))
         let records = state.segments.flatMap(\.attempts).map(\.record).filter { FileManager.default.fileExists(atPath: $0) }
         for record in records { RecordReader.read(file: record) { audit.add($0) } }
         let index = try ClipIndex(scanning: options.workDirectory)

@@ -63,7 +63,7 @@ public struct ChainState: Sendable, Codable, Hashable {
         do {
             return try JSONDecoder().decode(ChainState.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw ChainError("cannot read the chain state \(path): \(error)")
+            throw ChainError(.stateUnreadable, "cannot read the chain state \(path): \(error)")
         }
     }
 
@@ -72,9 +72,4 @@ public struct ChainState: Sendable, Codable, Hashable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try OutputFile(path, overwrite: true).write(try encoder.encode(self))
     }
-}
-
-public struct ChainError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

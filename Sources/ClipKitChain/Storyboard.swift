@@ -81,7 +81,7 @@ public struct Storyboard: Sendable, Hashable, Codable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw StoryboardError(path: path, kind: .unreadable, message: "cannot read it: \(error.localizedDescription)")
+            throw StoryboardError(.unreadable, path: path, message: "cannot read it: \(error.localizedDescription)")
         }
         var board: Storyboard
         do {
@@ -91,9 +91,9 @@ public struct Storyboard: Sendable, Hashable, Codable {
                 board = try JSONDecoder().decode(Storyboard.self, from: data)
             }
         } catch let error as DecodingError {
-            throw StoryboardError(path: path, message: describe(error))
+            throw StoryboardError(.invalid, path: path, message: describe(error))
         } catch {
-            throw StoryboardError(path: path, message: "\(error)")
+            throw StoryboardError(.invalid, path: path, message: "\(error)")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         func resolve(_ image: String?) -> String? {
@@ -106,16 +106,16 @@ public struct Storyboard: Sendable, Hashable, Codable {
     }
 
     func validate(path: String) throws {
-        guard !segments.isEmpty else { throw StoryboardError(path: path, message: "it has no segments") }
+        guard !segments.isEmpty else { throw StoryboardError(.invalid, path: path, message: "it has no segments") }
         if let resolution = defaults.resolution, Tier(parsing: resolution) == nil {
-            throw StoryboardError(path: path, message: "defaults.resolution must be 480P, 720P or 1080P, not '\(resolution)'")
+            throw StoryboardError(.invalid, path: path, message: "defaults.resolution must be 480P, 720P or 1080P, not '\(resolution)'")
         }
         for (i, segment) in segments.enumerated() where segment.prompt.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw StoryboardError(path: path, message: "segment \(i + 1) has an empty prompt")
+            throw StoryboardError(.invalid, path: path, message: "segment \(i + 1) has an empty prompt")
         }
         for image in [firstImage] + segments.map(\.lastImage) {
             if let image, !image.contains("://"), !FileManager.default.fileExists(atPath: image) {
-                throw StoryboardError(path: path, kind: .unreadable, message: "image \(image) does not exist")
+                throw StoryboardError(.imageNotFound, path: path, message: "image \(image) does not exist")
             }
         }
     }
@@ -134,21 +134,24 @@ public struct Storyboard: Sendable, Hashable, Codable {
     }
 }
 
-public struct StoryboardError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable {
-        /// The storyboard or an image it names cannot be read.
+/// A storyboard that cannot be used, naming its file and what is wrong.
+public struct StoryboardError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The storyboard file cannot be read.
         case unreadable
         /// It reads, but is not a valid storyboard.
         case invalid
+        /// An image it names (first image, a segment's last image) does not exist.
+        case imageNotFound
     }
 
+    public let code: Code
     public let path: String
-    public let kind: Kind
     public let message: String
 
-    init(path: String, kind: Kind = .invalid, message: String) {
+    init(_ code: Code, path: String, message: String) {
+        self.code = code
         self.path = path
-        self.kind = kind
         self.message = message
     }
 

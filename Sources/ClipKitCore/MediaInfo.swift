@@ -149,7 +149,7 @@ public struct AudioInfo: Sendable, Hashable, Codable {
 }
 
 /// Why a file could not be probed, as a stable code plus a human message.
-public struct MediaProblem: Sendable, Hashable, Codable, Error, CustomStringConvertible {
+public struct MediaProblem: ClipKitError, Hashable, Codable {
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// No such file.
         case notFound

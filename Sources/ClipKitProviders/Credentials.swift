@@ -41,7 +41,7 @@ public struct ProviderCredentials: Sendable {
 
     /// Looks up `provider`'s key and base URL.
     /// - Parameter configPath: a config file to read; nil reads the default one if it exists.
-    /// - Throws: `ProviderError.invalidRequest` when a named config file cannot be read or parsed.
+    /// - Throws: `ProviderError.configUnreadable` when a named config file cannot be read or parsed.
     public static func load(provider: String, configPath: String? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProviderCredentials {
         var credentials = ProviderCredentials(apiKey: nil, baseURL: nil)
@@ -54,13 +54,13 @@ public struct ProviderCredentials: Sendable {
                 section = all[provider] ?? [:]
             } catch {
                 // Never echo the file's content: it holds keys.
-                throw ProviderError.invalidRequest(provider: provider, "config file \(path) is not a JSON object of "
+                throw ProviderError.configUnreadable(provider: provider, path: path, "is not a JSON object of "
                     + "{\"provider\": {\"api_key\": …, \"base_url\": …}}")
             }
             credentials.apiKey = (section["api_key"] ?? section["apiKey"]).map(APIKey.init)
             credentials.baseURL = section["base_url"] ?? section["baseURL"]
         } else if configPath != nil {
-            throw ProviderError.invalidRequest(provider: provider, "config file \(path) does not exist")
+            throw ProviderError.configUnreadable(provider: provider, path: path, "does not exist")
         }
         if let key = environment[keyVariable(for: provider)], !key.isEmpty { credentials.apiKey = APIKey(key) }
         if let base = environment[provider.uppercased() + "_BASE_URL"], !base.isEmpty { credentials.baseURL = base }

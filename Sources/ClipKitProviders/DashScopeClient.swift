@@ -20,14 +20,16 @@ public struct DashScopeClient: VideoProvider {
     public let endpoint: String
     public var supportsCancel: Bool { true }
     public var supportsTaskListing: Bool { true }
+    public let media: any MediaToolkit
     private let api: APICaller
 
     /// - Parameters:
     ///   - baseURL: a region's base or a router's base including its prefix.
     ///   - name: the provider name for records (`dashscope`, or a router's name).
     public init(baseURL: String = Region.beijing.rawValue, apiKey: APIKey, transport: HTTPTransport,
-                retry: RetryPolicy = RetryPolicy(), name: String = "dashscope") {
+                media: any MediaToolkit, retry: RetryPolicy = RetryPolicy(), name: String = "dashscope") {
         self.name = name
+        self.media = media
         endpoint = trimmedBase(baseURL)
         api = APICaller(provider: name, transport: transport, authorization: "Bearer \(apiKey.secret)", retry: retry)
     }
@@ -67,7 +69,7 @@ public struct DashScopeClient: VideoProvider {
 
     private func imageURL(_ image: ImageInput) throws -> String {
         if case .url(let url) = image { return url }
-        return try ImagePreparation.encode(image, provider: name)!.dataURI
+        return try ImagePreparation.encode(image, provider: name, media: media)!.dataURI
     }
 
     public func submitOnce(_ submission: PreparedSubmission) async throws -> SubmittedTask {
@@ -88,7 +90,7 @@ public struct DashScopeClient: VideoProvider {
         }
         let code = output.text("code"), message = output.text("message")
         return TaskSnapshot(
-            status: status, state: Self.state(status), outputURL: output.text("video_url"),
+            status: status, state: TaskStatus(status, vocabulary: .dashScope), outputURL: output.text("video_url"),
             usage: json["usage"].flatMap { $0.isNull ? nil : $0 },
             contentFlagged: code.map(Self.contentCodes.contains),
             error: code == nil && message == nil ? nil : TaskRecord.TaskError(code: code, message: message))
@@ -117,18 +119,6 @@ public struct DashScopeClient: VideoProvider {
             guard let id = item.text("task_id") else { return nil }
             let created = item.text("gmt_create") ?? item.text("start_time")
             return ListedTask(taskID: id, model: item.text("model_name"), createdAt: created.flatMap(Self.parseTime))
-        }
-    }
-
-    /// DashScope's words → `TaskState`.
-    static func state(_ status: String) -> TaskState {
-        switch status.uppercased() {
-        case "PENDING", "SUSPENDED": .queued
-        case "RUNNING": .running
-        case "SUCCEEDED": .succeeded
-        case "FAILED": .failed
-        case "CANCELED", "CANCELLED": .canceled
-        default: .unknown
         }
     }
 

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import ClipKitCore
-import ClipKitMedia
 import Foundation
 import NIOCore
 
@@ -9,6 +8,8 @@ import NIOCore
 /// AccessDenied or expired signature — is reported as such and never saved as a clip.
 struct Downloader: Sendable {
     let transport: HTTPTransport
+    /// Checks the finished file is a clip before it is renamed into place.
+    let probe: @Sendable (String) -> MediaInfo
     /// How many times a cut or failed transfer is resumed before giving up.
     var maxResumes: Int = 6
     var retry: RetryPolicy
@@ -135,14 +136,14 @@ struct Downloader: Sendable {
     /// Probes the finished file and renames it into place; a file that is not a clip is removed.
     private func finish(partialPath: String, destination: String, overwrite: Bool, taskID: String, url: String,
                         resumes: Int) throws -> Result {
-        let info = MediaProbe.probe(partialPath)
+        let info = probe(partialPath)
         if let problem = info.error {
             try? FileManager.default.removeItem(atPath: partialPath)
             throw ProviderError.downloadFailed(taskID: taskID, url: url, "the file is not a playable clip: \(problem)")
         }
         if !overwrite, FileManager.default.fileExists(atPath: destination) { throw OutputFileError.exists(destination) }
         guard rename(partialPath, destination) == 0 else {
-            throw OutputFileError.rename(destination, String(cString: strerror(errno)))
+            throw OutputFileError.unwritable(destination, call: "rename", reason: String(cString: strerror(errno)))
         }
         var placed = info
         placed.path = destination

@@ -1,5 +1,4 @@
 import ClipKitCore
-import ClipKitMedia
 import Foundation
 
 /// A picture to send as a task's first or last frame.

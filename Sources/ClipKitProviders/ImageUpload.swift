@@ -1,4 +1,4 @@
-import ClipKitMedia
+import ClipKitCore
 import Foundation
 
 /// An image made ready to send: encoded bytes within the providers' limits.
@@ -20,8 +20,8 @@ enum ImagePreparation {
     static let maxBytes = 10 << 20
 
     /// Reads and encodes a local image or in-memory picture; nil for a URL (sent as is).
-    /// - Throws: `ProviderError.invalidRequest` naming the file when it cannot be read.
-    static func encode(_ input: ImageInput, provider: String) throws -> EncodedImage? {
+    /// - Throws: `ProviderError.imageUnreadable` naming the file when it cannot be read or encoded.
+    static func encode(_ input: ImageInput, provider: String, media: any MediaToolkit) throws -> EncodedImage? {
         let image: RGBImage
         switch input {
         case .url: return nil
@@ -29,26 +29,26 @@ enum ImagePreparation {
         case .file(let path):
             do {
                 // RGBImage has no alpha channel: a transparent PNG comes out flattened to its RGB.
-                image = try RGBImage.load(path)
+                image = try media.loadImage(path)
             } catch {
-                throw ProviderError.invalidRequest(provider: provider, "cannot read image \(path): \(error)")
+                throw ProviderError.imageUnreadable(provider: provider, image: path, "cannot read it: \(error)")
             }
         }
-        let fitted = fitted(image)
         do {
-            let png = try fitted.encoded(as: .png)
+            let fitted = try fitted(image, media: media)
+            let png = try media.encode(fitted, as: .png)
             if png.count <= maxBytes {
                 return EncodedImage(data: png, mimeType: "image/png", width: fitted.width, height: fitted.height)
             }
-            let jpeg = try fitted.encoded(as: .jpeg)
+            let jpeg = try media.encode(fitted, as: .jpeg)
             return EncodedImage(data: jpeg, mimeType: "image/jpeg", width: fitted.width, height: fitted.height)
         } catch {
-            throw ProviderError.invalidRequest(provider: provider, "cannot encode image \(input.label): \(error)")
+            throw ProviderError.imageUnreadable(provider: provider, image: input.label, "cannot encode it: \(error)")
         }
     }
 
     /// The picture scaled so no side exceeds 2000 px and none is under 360 px, keeping its aspect.
-    static func fitted(_ image: RGBImage) -> RGBImage {
+    static func fitted(_ image: RGBImage, media: any MediaToolkit) throws -> RGBImage {
         let longest = max(image.width, image.height), shortest = min(image.width, image.height)
         var scale = 1.0
         if longest > maxSide { scale = Double(maxSide) / Double(longest) }
@@ -56,7 +56,7 @@ enum ImagePreparation {
         guard scale != 1 else { return image }
         let width = min(maxSide, max(minSide, Int((Double(image.width) * scale).rounded())))
         let height = min(maxSide, max(minSide, Int((Double(image.height) * scale).rounded())))
-        return image.resized(width: width, height: height)
+        return try media.resize(image, width: width, height: height)
     }
 }
 

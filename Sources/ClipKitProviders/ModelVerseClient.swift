@@ -13,11 +13,13 @@ public struct ModelVerseClient: VideoProvider {
     public let endpoint: String
     public var supportsCancel: Bool { true }
     public var supportsTaskListing: Bool { false }
+    public let media: any MediaToolkit
     private let api: APICaller
 
     public init(baseURL: String = defaultBaseURL, apiKey: APIKey, transport: HTTPTransport,
-                retry: RetryPolicy = RetryPolicy()) {
+                media: any MediaToolkit, retry: RetryPolicy = RetryPolicy()) {
         endpoint = trimmedBase(baseURL)
+        self.media = media
         api = APICaller(provider: "modelverse", transport: transport, authorization: apiKey.secret, retry: retry)
     }
 
@@ -48,7 +50,7 @@ public struct ModelVerseClient: VideoProvider {
 
     private func imageURL(_ image: ImageInput) throws -> String {
         if case .url(let url) = image { return url }
-        return try ImagePreparation.encode(image, provider: name)!.dataURI
+        return try ImagePreparation.encode(image, provider: name, media: media)!.dataURI
     }
 
     public func submitOnce(_ submission: PreparedSubmission) async throws -> SubmittedTask {
@@ -67,7 +69,7 @@ public struct ModelVerseClient: VideoProvider {
         }
         let message = output.text("error_message")
         return TaskSnapshot(
-            status: status, state: Self.state(status), outputURL: output["urls"]?.arrayValue?.first?.stringValue,
+            status: status, state: TaskStatus(status, vocabulary: .modelVerse), outputURL: output["urls"]?.arrayValue?.first?.stringValue,
             usage: json["usage"].flatMap { $0.isNull ? nil : $0 },
             contentFlagged: message.map(Self.isContentRefusal),
             error: message.map { TaskRecord.TaskError(code: output.text("error_code"), message: $0) })
@@ -85,17 +87,6 @@ public struct ModelVerseClient: VideoProvider {
 
     public func recentTasks(model: String, since: Date) async throws -> [ListedTask] {
         throw ProviderError.invalidRequest(provider: name, "ModelVerse documents no task listing")
-    }
-
-    static func state(_ status: String) -> TaskState {
-        switch status.lowercased() {
-        case "pending", "queued": .queued
-        case "running": .running
-        case "success", "succeeded": .succeeded
-        case "failure", "failed": .failed
-        case "canceled", "cancelled": .canceled
-        default: .unknown  // Expired and anything new
-        }
     }
 
     /// ModelVerse reports moderation in prose; these words mark a content refusal.

@@ -1,12 +1,26 @@
+import ClipKitCore
 import Foundation
 
 /// Why a provider call or a generation failed. Every case names the provider and, where there is
 /// one, the task, URL or file, so a message read alone in a log says what to look at.
-public enum ProviderError: Error, Sendable, CustomStringConvertible {
+public enum ProviderError: ClipKitError {
+    /// What went wrong, for a program to switch on (one code per case).
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        case missingAPIKey, configUnreadable, invalidRequest, imageUnreadable, recordUnreadable, http, transport,
+             badResponse, submissionUncertain, taskFailed, taskExpired, deadlineExceeded, downloadExpired,
+             downloadFailed, cancelUnsupported
+    }
+
     /// No API key for `provider` in the environment variable or the config file.
     case missingAPIKey(provider: String, variable: String)
-    /// The request cannot be sent as asked (an unsupported mode for a model, an unreadable image…).
+    /// The config file of keys and base URLs does not exist or is not the expected JSON.
+    case configUnreadable(provider: String, path: String, String)
+    /// The request cannot be sent as asked (an unsupported mode for a model, an operation the provider lacks).
     case invalidRequest(provider: String, String)
+    /// A first or last frame could not be read or encoded (`image` is its path or a label).
+    case imageUnreadable(provider: String, image: String, String)
+    /// A saved task record (`NAME.task.json`) could not be read.
+    case recordUnreadable(path: String, String)
     /// The provider answered with an error status and body; `code`/`message` are the provider's own.
     case http(provider: String, operation: String, status: Int, code: String?, message: String?)
     /// The connection failed or timed out and retries ran out.
@@ -32,12 +46,38 @@ public enum ProviderError: Error, Sendable, CustomStringConvertible {
     /// The provider has no cancel operation, or refused to cancel in the task's state.
     case cancelUnsupported(provider: String, taskID: String, String)
 
+    public var code: Code {
+        switch self {
+        case .missingAPIKey: .missingAPIKey
+        case .configUnreadable: .configUnreadable
+        case .invalidRequest: .invalidRequest
+        case .imageUnreadable: .imageUnreadable
+        case .recordUnreadable: .recordUnreadable
+        case .http: .http
+        case .transport: .transport
+        case .badResponse: .badResponse
+        case .submissionUncertain: .submissionUncertain
+        case .taskFailed: .taskFailed
+        case .taskExpired: .taskExpired
+        case .deadlineExceeded: .deadlineExceeded
+        case .downloadExpired: .downloadExpired
+        case .downloadFailed: .downloadFailed
+        case .cancelUnsupported: .cancelUnsupported
+        }
+    }
+
     public var description: String {
         switch self {
         case .missingAPIKey(let provider, let variable):
             return "no API key for \(provider): set \(variable) or add it to the config file"
+        case .configUnreadable(let provider, let path, let message):
+            return "\(provider): config file \(path) \(message)"
         case .invalidRequest(let provider, let message):
             return "\(provider): \(message)"
+        case .imageUnreadable(let provider, let image, let message):
+            return "\(provider): image \(image): \(message)"
+        case .recordUnreadable(let path, let message):
+            return "cannot read task record \(path): \(message)"
         case .http(let provider, let operation, let status, let code, let message):
             let detail = [code, message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
             return "\(provider) \(operation) failed with HTTP \(status)" + (detail.isEmpty ? "" : ": \(detail)")

@@ -1,3 +1,4 @@
+import ClipKitCore
 import Foundation
 
 /// The protocols ClipKit speaks, by name, with their defaults.
@@ -29,17 +30,20 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     /// A client for this protocol.
     /// - Parameter baseURL: overrides the credentials' and the default base (e.g. a sandbox or router).
     /// - Throws: `ProviderError.missingAPIKey` when no key was found.
-    public func client(credentials: ProviderCredentials, transport: HTTPTransport, baseURL: String? = nil,
-                       retry: RetryPolicy = RetryPolicy(), webhookURL: String? = nil) throws -> any VideoProvider {
+    /// - Parameter media: probes downloads and encodes images (`FFmpegToolkit()` from ClipKitMedia).
+    public func client(credentials: ProviderCredentials, transport: HTTPTransport, media: any MediaToolkit,
+                       baseURL: String? = nil, retry: RetryPolicy = RetryPolicy(),
+                       webhookURL: String? = nil) throws -> any VideoProvider {
         guard let key = credentials.apiKey else {
             throw ProviderError.missingAPIKey(provider: rawValue, variable: ProviderCredentials.keyVariable(for: rawValue))
         }
         let base = baseURL ?? credentials.baseURL ?? defaultBaseURL
         switch self {
-        case .dashscope: return DashScopeClient(baseURL: base, apiKey: key, transport: transport, retry: retry)
+        case .dashscope: return DashScopeClient(baseURL: base, apiKey: key, transport: transport, media: media, retry: retry)
         case .wavespeed:
-            return WaveSpeedClient(baseURL: base, apiKey: key, transport: transport, retry: retry, webhookURL: webhookURL)
-        case .modelverse: return ModelVerseClient(baseURL: base, apiKey: key, transport: transport, retry: retry)
+            return WaveSpeedClient(baseURL: base, apiKey: key, transport: transport, media: media, retry: retry,
+                                   webhookURL: webhookURL)
+        case .modelverse: return ModelVerseClient(baseURL: base, apiKey: key, transport: transport, media: media, retry: retry)
         }
     }
 }

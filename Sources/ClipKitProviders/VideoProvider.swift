@@ -1,27 +1,19 @@
 import ClipKitCore
 import Foundation
 
-/// Where a task stands, in provider-neutral terms; the provider's own word is kept beside it.
-public enum TaskState: String, Sendable, Hashable, Codable {
-    case queued, running, succeeded, failed, canceled
-    /// Unknown to the provider: expired (DashScope UNKNOWN after 24 h, ModelVerse Expired) or never created.
-    case unknown
-
-    public var isTerminal: Bool { self != .queued && self != .running }
-}
-
 /// One look at a task.
 public struct TaskSnapshot: Sendable, Hashable {
     /// The provider's status word (`PENDING`, `processing`, `Success`…), as it goes into the task record.
     public var status: String
-    public var state: TaskState
+    /// The provider's word in `TaskStatus`'s one vocabulary.
+    public var state: TaskStatus
     public var outputURL: String?
     /// The provider's `usage` object exactly as returned.
     public var usage: JSONValue?
     public var contentFlagged: Bool?
     public var error: TaskRecord.TaskError?
 
-    public init(status: String, state: TaskState, outputURL: String? = nil, usage: JSONValue? = nil,
+    public init(status: String, state: TaskStatus, outputURL: String? = nil, usage: JSONValue? = nil,
                 contentFlagged: Bool? = nil, error: TaskRecord.TaskError? = nil) {
         self.status = status
         self.state = state
@@ -75,7 +67,7 @@ public struct SubmittedTask: Sendable, Hashable {
 }
 
 /// One submit attempt that did not return a task id.
-public struct SubmitAttemptError: Error, Sendable, CustomStringConvertible {
+public struct SubmitAttemptError: ClipKitError {
     /// False when the provider certainly created no task: it refused (4xx, 429) or the request never
     /// left. True when one may exist: the answer was lost (timeout, connection closed) or a 5xx came back.
     public var mayHaveCreatedTask: Bool
@@ -83,6 +75,8 @@ public struct SubmitAttemptError: Error, Sendable, CustomStringConvertible {
     /// The server's `Retry-After`, if it sent one.
     public var retryAfter: Duration?
 
+    /// The underlying error's code.
+    public var code: ProviderError.Code { error.code }
     public var description: String { error.description }
 }
 
@@ -97,6 +91,8 @@ public protocol VideoProvider: Sendable {
     var supportsCancel: Bool { get }
     /// Whether `recentTasks` can look for a task after a lost submit answer.
     var supportsTaskListing: Bool { get }
+    /// What the client encodes images with; `TaskRunner` probes the clips it downloads with it too.
+    var media: any MediaToolkit { get }
 
     /// Builds the provider's body; encodes images as data URIs or uploads them.
     /// - Throws: `ProviderError.invalidRequest` for a request the model cannot take; upload errors.

@@ -13,11 +13,13 @@ public struct WaveSpeedClient: VideoProvider {
     public var supportsTaskListing: Bool { true }
     /// Where WaveSpeed should POST the finished prediction (signed; see `WebhookVerifier`).
     public var webhookURL: String?
+    public let media: any MediaToolkit
     private let api: APICaller
 
     public init(baseURL: String = defaultBaseURL, apiKey: APIKey, transport: HTTPTransport,
-                retry: RetryPolicy = RetryPolicy(), webhookURL: String? = nil) {
+                media: any MediaToolkit, retry: RetryPolicy = RetryPolicy(), webhookURL: String? = nil) {
         endpoint = trimmedBase(baseURL)
+        self.media = media
         self.webhookURL = webhookURL
         api = APICaller(provider: "wavespeed", transport: transport, authorization: "Bearer \(apiKey.secret)", retry: retry)
     }
@@ -44,7 +46,7 @@ public struct WaveSpeedClient: VideoProvider {
     /// Uploads a local image (once, before submitting) and returns its `download_url`.
     private func imageURL(_ image: ImageInput) async throws -> String {
         if case .url(let url) = image { return url }
-        let encoded = try ImagePreparation.encode(image, provider: name)!
+        let encoded = try ImagePreparation.encode(image, provider: name, media: media)!
         let boundary = "clipkit-\(UUID().uuidString)"
         let ext = encoded.mimeType == "image/png" ? "png" : "jpg"
         var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"frame.\(ext)\"\r\n".utf8)
@@ -87,7 +89,7 @@ public struct WaveSpeedClient: VideoProvider {
         let flags = data["has_nsfw_contents"]?.arrayValue?.compactMap(\.boolValue)
         let error = data.text("error")
         return TaskSnapshot(
-            status: status, state: Self.state(status), outputURL: data["outputs"]?.arrayValue?.first?.stringValue,
+            status: status, state: TaskStatus(status, vocabulary: .waveSpeed), outputURL: data["outputs"]?.arrayValue?.first?.stringValue,
             usage: nil, contentFlagged: flags.map { $0.contains(true) },
             error: error.map { TaskRecord.TaskError(code: status == "completed" ? nil : status, message: $0) })
     }
@@ -111,17 +113,6 @@ public struct WaveSpeedClient: VideoProvider {
             guard let id = item.text("id") else { return nil }
             let created = item.text("created_at").flatMap { Self.parseTime($0) }
             return ListedTask(taskID: id, model: item.text("model"), createdAt: created, prompt: item["input"]?.text("prompt"))
-        }
-    }
-
-    static func state(_ status: String) -> TaskState {
-        switch status.lowercased() {
-        case "created", "pending", "queued": .queued
-        case "processing": .running
-        case "completed": .succeeded
-        case "failed", "timeout": .failed
-        case "cancelled", "canceled": .canceled
-        default: .unknown
         }
     }
 

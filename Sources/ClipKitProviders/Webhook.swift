@@ -1,3 +1,4 @@
+import ClipKitCore
 import Crypto
 import Foundation
 
@@ -6,13 +7,27 @@ import Foundation
 /// secret minus its `whsec_` prefix (the remaining text's UTF-8 bytes, not base64-decoded).
 public struct WebhookVerifier: Sendable {
     /// Why a delivery was rejected.
-    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Rejection: ClipKitError, Equatable {
+        public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+            case missingHeader, malformedSignature, badTimestamp, stale, signatureMismatch
+        }
+
         case missingHeader(String)
         case malformedSignature(String)
         case badTimestamp(String)
         /// The timestamp is further than the tolerance from now (a replay, or a clock far off).
         case stale(ageSeconds: Int)
         case signatureMismatch
+
+        public var code: Code {
+            switch self {
+            case .missingHeader: .missingHeader
+            case .malformedSignature: .malformedSignature
+            case .badTimestamp: .badTimestamp
+            case .stale: .stale
+            case .signatureMismatch: .signatureMismatch
+            }
+        }
 
         public var description: String {
             switch self {

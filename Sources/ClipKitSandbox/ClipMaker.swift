@@ -33,13 +33,13 @@ enum ClipMaker {
     static func render(_ spec: ClipSpec, to path: String) throws {
         let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
         let base: RGBImage = if let first = spec.first {
-            cover(first, width: canvasWidth, height: canvasHeight)
+            try cover(first, width: canvasWidth, height: canvasHeight)
         } else {
             scene(prompt: spec.prompt, seed: spec.seed, width: canvasWidth, height: canvasHeight)
         }
-        let last = spec.last.map { cover($0, width: spec.width, height: spec.height) }
+        let last = try spec.last.map { try cover($0, width: spec.width, height: spec.height) }
         // The first frame is the input itself at the clip's size, not a resampled canvas: what models do.
-        let opening = spec.first.map { cover($0, width: spec.width, height: spec.height) }
+        let opening = try spec.first.map { try cover($0, width: spec.width, height: spec.height) }
         let settings = VideoSettings(width: spec.width, height: spec.height, frameRate: Rational(spec.fps, 1), crf: 20,
                                      audio: spec.audio ? AudioSettings() : nil)
         let writer = try VideoWriter(path: path, settings: settings, overwrite: true)
@@ -50,7 +50,7 @@ enum ClipMaker {
             // The drift moves in steps of 10 frames: invisible, and ten times cheaper than per frame.
             if index % 10 == 0 { drifted = drift(base, amount: t) }
             var frame = index == 0 && opening != nil ? opening!
-                : window(drifted, t: t, panX: panX, panY: panY, width: spec.width, height: spec.height)
+                : try window(drifted, t: t, panX: panX, panY: panY, width: spec.width, height: spec.height)
             if let last, t > 0.6 {
                 let w = (t - 0.6) / 0.4
                 frame = blend(frame, last, weight: w * w * (3 - 2 * w))
@@ -64,12 +64,12 @@ enum ClipMaker {
     }
 
     /// The picture cropped to the target aspect (centred) and scaled to width × height.
-    static func cover(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    static func cover(_ image: RGBImage, width: Int, height: Int) throws -> RGBImage {
         let target = Double(width) / Double(height), source = Double(image.width) / Double(image.height)
         var cropW = image.width, cropH = image.height
         if source > target { cropW = max(2, Int(Double(image.height) * target)) } else { cropH = max(2, Int(Double(image.width) / target)) }
         let cropped = crop(image, x: (image.width - cropW) / 2, y: (image.height - cropH) / 2, width: cropW, height: cropH)
-        return cropped.resized(width: width, height: height)
+        return try cropped.resized(width: width, height: height)
     }
 
     static func crop(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
@@ -89,10 +89,10 @@ enum ClipMaker {
     /// Frame at time t: the whole canvas at t = 0 (so the first frame is the input image), then the picture
     /// growing by `zoom` with the clip's frame cut from it, drifting by the pan. Scaling the whole canvas
     /// to a size that changes by about a pixel a frame keeps the motion smooth (no whole-pixel crop steps).
-    static func window(_ canvas: RGBImage, t: Double, panX: Double, panY: Double, width: Int, height: Int) -> RGBImage {
+    static func window(_ canvas: RGBImage, t: Double, panX: Double, panY: Double, width: Int, height: Int) throws -> RGBImage {
         let scale = 1 + zoom * t
         let w = max(width, Int((Double(width) * scale).rounded())), h = max(height, Int((Double(height) * scale).rounded()))
-        let scaled = canvas.resized(width: w, height: h)
+        let scaled = try canvas.resized(width: w, height: h)
         let slackX = w - width, slackY = h - height
         let x = Int((Double(slackX) * (0.5 + 0.5 * panX)).rounded()), y = Int((Double(slackY) * (0.5 + 0.5 * panY)).rounded())
         return crop(scaled, x: min(max(0, x), slackX), y: min(max(0, y), slackY), width: width, height: height)

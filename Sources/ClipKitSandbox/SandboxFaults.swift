@@ -1,3 +1,4 @@
+import ClipKitCore
 import Foundation
 
 /// What can go wrong in the sandbox, and how slow it is. Loaded from a JSON faults file
@@ -95,23 +96,39 @@ public struct SandboxFaults: Sendable, Hashable, Codable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw SandboxError("cannot read faults file \(path): \(error.localizedDescription)")
+            throw SandboxError("cannot read faults file \(path): \(error.localizedDescription)", code: .invalidFaults)
         }
         do {
             return try JSONDecoder().decode(SandboxFaults.self, from: data)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw SandboxError("faults file \(path): bad \"\(key)\": \(context.debugDescription)")
+            throw SandboxError("faults file \(path): bad \"\(key)\": \(context.debugDescription)", code: .invalidFaults)
         } catch {
-            throw SandboxError("faults file \(path) is not a JSON object: \(error)")
+            throw SandboxError("faults file \(path) is not a JSON object: \(error)", code: .invalidFaults)
         }
     }
 }
 
 /// A sandbox failure with its explanation.
-public struct SandboxError: Error, CustomStringConvertible, Sendable {
+public struct SandboxError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The faults file cannot be read or is not a faults object.
+        case invalidFaults
+        /// The port cannot be bound, or the folder for clips cannot be made.
+        case cannotStart
+        /// A fault the sandbox injected on purpose (a dropped answer, a cut download).
+        case injectedFault
+        /// Anything else.
+        case failed
+    }
+
+    public var code: Code
     public var description: String
-    public init(_ description: String) { self.description = description }
+
+    public init(_ description: String, code: Code = .failed) {
+        self.code = code
+        self.description = description
+    }
 }
 
 /// SplitMix64: small, fast, and the same on every platform, unlike `SystemRandomNumberGenerator`.

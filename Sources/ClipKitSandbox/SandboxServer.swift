@@ -66,7 +66,7 @@ public final class SandboxServer: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw SandboxError("cannot create the sandbox folder \(directory): \(error.localizedDescription)")
+            throw SandboxError("cannot create the sandbox folder \(directory): \(error.localizedDescription)", code: .cannotStart)
         }
         let state = SandboxState(faults: configuration.faults, directory: directory)
         let webhookClient = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -92,7 +92,7 @@ public final class SandboxServer: Sendable {
             let reason: String
             if case .failure(let error) = await runTask.result { reason = "\(error)" } else { reason = "it stopped at once" }
             try? await webhookClient.shutdown()
-            throw SandboxError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
+            throw SandboxError("cannot listen on \(configuration.host):\(configuration.port): \(reason)", code: .cannotStart)
         }
         let server = SandboxServer(baseURL: "http://\(configuration.host):\(port)", port: port, configuration: configuration,
                                    state: state, runTask: runTask, webhookClient: webhookClient,

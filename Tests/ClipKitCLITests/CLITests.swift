@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitMedia
 import ClipKitTestSupport
 import Foundation
@@ -139,11 +140,17 @@ struct VerifyCLITests {
         #expect(lines.contains { $0.contains("fps") })
     }
 
-    @Test("the frame tolerance decides a short clip")
+    @Test("the frame tolerance decides a short clip; a longer one is as billed")
     func tolerance() throws {
-        // The 16 fps sample is 81 frames = 5.0625 s: one frame over 5 s.
+        // The 30 fps sample is 150 frames = 5 s: 1.5 frames short of 5.05 s.
+        let sample = Samples.path(Samples.t2v480p)
+        #expect(try clipkit("verify", sample, "--duration", "5.05").status == 1)
+        #expect(try clipkit("verify", sample, "--duration", "5.05", "--tolerance-frames", "1.5").status == 0)
+        #expect(try clipkit("verify", sample, "--duration", "5.05", "--tolerance-frames", "2").status == 0)
+        // The 16 fps sample is 81 frames = 5.0625 s: one frame over 5 s, which costs the buyer nothing
+        // (the as-billed rule shared with chain and audit; this was a failure before the rule was unified).
         #expect(try clipkit("verify", Samples.path(Samples.portrait16fps), "--duration", "5").status == 0)
-        #expect(try clipkit("verify", Samples.path(Samples.portrait16fps), "--duration", "5", "--tolerance-frames", "0").status == 1)
+        #expect(try clipkit("verify", Samples.path(Samples.portrait16fps), "--duration", "5", "--tolerance-frames", "0").status == 0)
     }
 
     @Test("usage errors exit 2, unreadable clips 3")

@@ -135,19 +135,6 @@ struct MP4ProbeTests {
         #expect(try TrackTiming.rescale(UInt64.max / 2, by: 4, over: 4) == Int64.max)
     }
 
-    @Test("in-process cost of probing one sample each way (printed, not asserted: the machine is shared)")
-    func speed() {
-        let path = Samples.path(Samples.audio720p)
-        func average(_ body: () -> Void) -> Duration {
-            body()  // warm the page cache and any lazy set-up
-            let runs = 50
-            return ContinuousClock().measure { for _ in 0..<runs { body() } } / runs
-        }
-        let fast = average { _ = MP4Probe.probe(path) }
-        let ffmpeg = average { _ = MediaProbe.probeWithFFmpeg(path) }
-        print("probe \(Samples.audio720p): MP4Probe \(fast), FFmpeg \(ffmpeg) per call")
-    }
-
     /// Compares the fast answer with FFmpeg's in the CLI's JSON encoding, and as values.
     private func expectSameAsFFmpeg(_ path: String, mustAnswer: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let reference = MediaProbe.probeWithFFmpeg(path)

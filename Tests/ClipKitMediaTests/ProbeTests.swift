@@ -27,6 +27,29 @@ struct ProbeTests {
         #expect(abs(duration - expected) < 0.001)
     }
 
+    @Test("the container duration is ffprobe's, fragmented MP4s (whose mvhd has none) included", arguments: Fixture.allCases)
+    func containerDurationMatchesFFprobe(_ fixture: Fixture) throws {
+        try expectContainerDurationAsFFprobe(try Fixtures.shared.path(fixture))
+    }
+
+    @Test("a fragmented MP4 whose audio outlasts its video: the container lasts as long as the audio")
+    func fragmentedWithLongerAudio() throws {
+        let path = Fixtures.shared.scratch("frag-long-audio.mp4")
+        try Tool.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=3",
+                                "-f", "lavfi", "-i", "sine=duration=4.5", "-c:v", "libx264", "-preset", "veryfast",
+                                "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "frag_keyframe+empty_moov", path])
+        try expectContainerDurationAsFFprobe(path)
+        #expect(abs((MediaProbe.probe(path).duration ?? 0) - 4.583) < 0.001)
+    }
+
+    private func expectContainerDurationAsFFprobe(_ path: String) throws {
+        let info = MediaProbe.probe(path)
+        let duration = try #require(info.duration, "\(path): no container duration")
+        let expected = try #require(Double(try Oracle.formatField(path, "duration")))
+        // ffprobe prints microseconds with six decimals.
+        #expect(abs(duration - expected) < 0.000_001, "\(path)")
+    }
+
     @Test("an edit list's hidden samples are not counted, though the header's nb_frames counts them")
     func editListHiddenSamples() throws {
         let path = try Fixtures.shared.path(.editListCut)

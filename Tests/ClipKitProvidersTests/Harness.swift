@@ -18,7 +18,7 @@ extension SandboxSession {
     func client(_ kind: ProviderKind, key: String = testKey, base: String? = nil, webhook: String? = nil) -> any VideoProvider {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
         return try! kind.client(credentials: ProviderCredentials(apiKey: APIKey(key), baseURL: nil), transport: transport,
-                                baseURL: base ?? sandbox.baseURL, retry: fast, webhookURL: webhook)
+                                media: FFmpegToolkit(), baseURL: base ?? sandbox.baseURL, retry: fast, webhookURL: webhook)
     }
 
     /// A runner with millisecond polling and retries, so fault tests stay short. The deadline is generous:
@@ -90,7 +90,7 @@ func recordText(_ clipPath: String) -> String {
 }
 
 /// The picture centre-cropped to w:h and scaled: how a model fits an input of another aspect.
-func covered(_ image: RGBImage, _ width: Int, _ height: Int) -> RGBImage {
+func covered(_ image: RGBImage, _ width: Int, _ height: Int) throws -> RGBImage {
     let target = Double(width) / Double(height), source = Double(image.width) / Double(image.height)
     var cropW = image.width, cropH = image.height
     if source > target { cropW = Int(Double(image.height) * target) } else { cropH = Int(Double(image.width) / target) }
@@ -100,5 +100,5 @@ func covered(_ image: RGBImage, _ width: Int, _ height: Int) -> RGBImage {
     for y in y0..<(y0 + cropH) {
         pixels.append(contentsOf: image.pixels[((y * image.width + x0) * 3)..<((y * image.width + x0 + cropW) * 3)])
     }
-    return RGBImage(width: cropW, height: cropH, pixels: pixels).resized(width: width, height: height)
+    return try RGBImage(width: cropW, height: cropH, pixels: pixels).resized(width: width, height: height)
 }

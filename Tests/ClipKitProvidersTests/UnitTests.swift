@@ -1,4 +1,5 @@
 import ClipKitCore
+import ClipKitMedia
 @testable import ClipKitProviders
 import Foundation
 import NIOCore
@@ -39,7 +40,7 @@ struct UnitTests {
         #expect("\(fromEnv.apiKey!)" == "<redacted API key>" && !String(reflecting: fromEnv).contains("sk-env"))
         let none = try ProviderCredentials.load(provider: "wavespeed", configPath: path, environment: [:])
         let transport = HTTPTransport()
-        #expect(throws: ProviderError.self) { try ProviderKind.wavespeed.client(credentials: none, transport: transport) }
+        #expect(throws: ProviderError.self) { try ProviderKind.wavespeed.client(credentials: none, transport: transport, media: FFmpegToolkit()) }
         try await transport.shutdown()
         #expect(ProviderError.missingAPIKey(provider: "wavespeed", variable: "WAVESPEED_API_KEY").description.contains("WAVESPEED_API_KEY"))
     }
@@ -55,10 +56,10 @@ struct UnitTests {
     }
 
     @Test("images are fitted to 360–2000 px a side, keeping the aspect")
-    func imageLimits() {
-        let big = ImagePreparation.fitted(testPicture(width: 2400, height: 1800))
+    func imageLimits() throws {
+        let big = try ImagePreparation.fitted(testPicture(width: 2400, height: 1800), media: FFmpegToolkit())
         #expect(big.width == 2000 && big.height == 1500)
-        let small = ImagePreparation.fitted(testPicture(width: 320, height: 240))
+        let small = try ImagePreparation.fitted(testPicture(width: 320, height: 240), media: FFmpegToolkit())
         #expect(small.width == 480 && small.height == 360)
     }
 

@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitMedia
 import Foundation
 
@@ -75,6 +76,12 @@ public enum Oracle {
         let fields = field.split(separator: ",").count
         return (text.split(separator: "\n").first ?? "").split(separator: ",", omittingEmptySubsequences: false)
             .prefix(fields).joined(separator: ",")
+    }
+
+    /// A container field as ffprobe prints it (e.g. "duration").
+    public static func formatField(_ path: String, _ field: String) throws -> String {
+        try Tool.run("ffprobe", ["-v", "error", "-show_entries", "format=\(field)", "-of", "csv=p=0", path]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The display-matrix rotation ffprobe reports (counter-clockwise degrees), 0 if none.

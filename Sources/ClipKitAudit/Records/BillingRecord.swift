@@ -15,27 +15,6 @@ public struct RecordLocation: Sendable, Hashable, Codable, CustomStringConvertib
     public var description: String { "\(file):\(line)" }
 }
 
-/// A task's state, in one vocabulary for every provider.
-public enum TaskStatus: String, Sendable, Hashable, Codable {
-    case pending, running, succeeded, failed, canceled, expired, unknown
-
-    /// Maps any provider's word: DashScope `SUCCEEDED`, WaveSpeed `completed`, ModelVerse `Success`, …
-    public init(providerStatus text: String) {
-        switch text.lowercased() {
-        case "succeeded", "success", "completed", "complete", "succeed", "done": self = .succeeded
-        case "failed", "failure", "fail", "error", "timeout", "timed_out": self = .failed
-        case "canceled", "cancelled": self = .canceled
-        case "pending", "created", "queued", "queueing", "submitted": self = .pending
-        case "running", "processing", "in_progress": self = .running
-        case "expired": self = .expired
-        default: self = .unknown
-        }
-    }
-
-    /// A task that ended without an output.
-    public var isFailure: Bool { self == .failed || self == .canceled }
-}
-
 /// One provider record normalised: what the provider says a task was, and whether it was charged.
 ///
 /// A record is either a *charge* (a line of a bill: money taken) or a *task* account (an API

@@ -187,7 +187,7 @@ enum CSVBill {
             BillingRecord(
                 location: location, format: .csvBill, taskID: taskID, provider: value("provider"),
                 model: value("model"),
-                status: providerStatus.map(TaskStatus.init(providerStatus:)), providerStatus: providerStatus,
+                status: providerStatus.map { TaskStatus($0, provider: value("provider")) }, providerStatus: providerStatus,
                 tier: tier,
                 billedSeconds: seconds, amount: amount, charged: true))
     }

@@ -17,7 +17,7 @@ enum DashScopeRecord {
             return .problem(RecordProblem(location, "DashScope response without output.task_id"))
         }
         let providerStatus = output["task_status"]?.stringValue
-        let status = providerStatus.map(TaskStatus.init(providerStatus:))
+        let status = providerStatus.map { TaskStatus($0, vocabulary: .dashScope) }
         let usage: Usage
         do {
             usage = try Usage(json["usage"])

@@ -2,12 +2,12 @@ import ClipKitCore
 import Foundation
 
 /// A JSON syntax error at a line and column of its file.
-public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public var message: String
+struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    var line: Int
+    var column: Int
+    var message: String
 
-    public var description: String { "line \(line), column \(column): \(message)" }
+    var description: String { "line \(line), column \(column): \(message)" }
 }
 
 /// A small pull parser that reads a file holding one JSON value, several (JSON Lines or concatenated

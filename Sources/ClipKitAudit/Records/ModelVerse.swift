@@ -15,7 +15,7 @@ enum ModelVerseRecord {
             return .problem(RecordProblem(location, "ModelVerse response without output.task_id"))
         }
         let providerStatus = output["task_status"]?.stringValue
-        let status = providerStatus.map(TaskStatus.init(providerStatus:))
+        let status = providerStatus.map { TaskStatus($0, vocabulary: .modelVerse) }
         var urls: [String] = []
         if let raw = output["urls"], !raw.isNull {
             guard let items = raw.arrayValue else {

@@ -1,10 +1,27 @@
 import ClipKitCore
 import Foundation
 
-/// The records given on the command line could not be read at all.
-public struct RecordsUnreadable: Error, CustomStringConvertible, Sendable {
+/// A records path, the clips folder or a manifest could not be read at all (a malformed record inside
+/// a readable file is a finding instead).
+public struct RecordsUnreadable: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// No such file or folder.
+        case notFound
+        /// It exists but cannot be read or listed.
+        case unreadable
+        /// A manifest that is neither a task_id,path CSV nor the JSON forms.
+        case invalidManifest
+    }
+
+    public var code: Code
     public var path: String
     public var reason: String
+
+    public init(_ code: Code, path: String, reason: String) {
+        self.code = code
+        self.path = path
+        self.reason = reason
+    }
 
     public var description: String { "\(path): \(reason)" }
 }
@@ -30,18 +47,18 @@ public enum RecordReader {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw RecordsUnreadable(path: path, reason: "no such file or folder")
+                throw RecordsUnreadable(.notFound, path: path, reason: "no such file or folder")
             }
             guard isDirectory.boolValue else {
                 guard manager.isReadableFile(atPath: path) else {
-                    throw RecordsUnreadable(path: path, reason: "not readable")
+                    throw RecordsUnreadable(.unreadable, path: path, reason: "not readable")
                 }
                 if seen.insert(URL(fileURLWithPath: path).standardizedFileURL.path).inserted { files.append(path) }
                 continue
             }
             let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
             guard let enumerator = manager.enumerator(atPath: resolved) else {
-                throw RecordsUnreadable(path: path, reason: "cannot list the folder")
+                throw RecordsUnreadable(.unreadable, path: path, reason: "cannot list the folder")
             }
             var found: [String] = []
             while let relative = enumerator.nextObject() as? String {

@@ -30,7 +30,7 @@ enum TaskRecordParsing {
     /// - Throws: `DashScopeRecord.UsageError` for a usage object with a non-numeric field.
     static func normalise(_ record: TaskRecord, at location: RecordLocation) throws -> BillingRecord {
         let provider = record.provider.lowercased()
-        let status = record.status.map(TaskStatus.init(providerStatus:))
+        let status = record.status.map { TaskStatus($0, provider: provider) }
         var usage = DashScopeRecord.Usage(empty: ())
         var execution: Decimal?
         if provider == "modelverse" {

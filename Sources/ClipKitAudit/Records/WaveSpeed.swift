@@ -13,7 +13,7 @@ enum WaveSpeedRecord {
             return .problem(RecordProblem(location, "WaveSpeed prediction without an id"))
         }
         let providerStatus = body["status"]?.stringValue
-        let status = providerStatus.map(TaskStatus.init(providerStatus:))
+        let status = providerStatus.map { TaskStatus($0, vocabulary: .waveSpeed) }
         var outputs: [String] = []
         if let raw = body["outputs"], !raw.isNull {
             guard let items = raw.arrayValue else {

@@ -15,7 +15,7 @@ public enum PriceReport {
         return table.render() + "\n"
     }
 
-    /// The rules as `{"rules": [ … ]}`, the same form a `--prices` file takes.
+    /// The rules as `{"rules": [ … ]}`, the same form a price file takes (`PriceBook.merging(contentsOf:)`).
     public static func json(_ book: PriceBook) -> String {
         var rules: [JSONRule] = []
         for rule in book.rules { rules.append(JSONRule(rule)) }
@@ -63,7 +63,7 @@ public enum PriceReport {
         }
 
         func encode(to encoder: Encoder) throws {
-            // Explicit nulls would read as "clear this field" when the output is fed back with --prices.
+            // Explicit nulls would read as "clear this field" when the output is fed back as a price file.
             enum Key: String, CodingKey {
                 case provider, model, tier, currency, unit, price, clipSeconds, minimumSeconds, incrementSeconds, scale
                 case rounding, audio, source

@@ -1,4 +1,5 @@
 import CFFmpeg
+import ClipKitCore
 
 /// Measurements on YUV 4:2:0 pictures: the similarity that decides a repeated seam frame, PSNR,
 /// per-plane statistics, and blending for cross-fades. Colour correction is `ColorTransform`.
@@ -59,8 +60,8 @@ enum PlaneMath {
     }
 
     /// Blends `a` towards `b` by `weight` (0 = a, 1 = b) into a new frame.
-    static func blend(_ a: Frame, _ b: Frame, weight: Double) -> Frame {
-        let out = Frame.picture(width: a.width, height: a.height, format: a.pixelFormat)
+    static func blend(_ a: Frame, _ b: Frame, weight: Double) throws(FFmpegError) -> Frame {
+        let out = try Frame.picture(width: a.width, height: a.height, format: a.pixelFormat)
         let wb = Int((weight * 256).rounded()), wa = 256 - wb
         for plane in 0..<3 {
             let (w, h) = planeSize(a, plane)
@@ -117,8 +118,8 @@ struct ColorTransform {
     }
 
     /// Applies the transform in place (chroma first, from the original luma).
-    func apply(to frame: Frame) {
-        frame.makeWritable()
+    func apply(to frame: Frame) throws(FFmpegError) {
+        try frame.makeWritable()
         let (cw, ch) = PlaneMath.planeSize(frame, 1)
         let ys = Int(frame.strides[0]), us = Int(frame.strides[1]), vs = Int(frame.strides[2])
         let yp = frame.planes[0]!, up = frame.planes[1]!, vp = frame.planes[2]!

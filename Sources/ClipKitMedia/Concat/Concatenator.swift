@@ -13,23 +13,23 @@ public enum Concatenator {
     /// - Parameter progress: called as frames are encoded (re-encode) or clips copied.
     /// - Returns: what was done, seam by seam, and the pictures at each seam (for a contact sheet).
     /// - Throws: `ConcatError` naming the input that cannot be read or why the clips cannot be copied
-    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false.
+    ///   with `.never`; `OutputFileError` if the output exists and `overwrite` is false, or cannot be written.
     public static func concat(_ inputs: [String], to output: String, options: ConcatOptions = ConcatOptions(),
                               overwrite: Bool = false, progress: (@Sendable (ConcatProgress) -> Void)? = nil) throws -> ConcatResult {
-        guard !inputs.isEmpty else { throw ConcatError("no input clips") }
-        guard options.crossfadeFrames >= 0 else { throw ConcatError("crossfade must be 0 frames or more") }
+        guard !inputs.isEmpty else { throw ConcatError(.noInputs, "no input clips") }
+        guard options.crossfadeFrames >= 0 else { throw ConcatError(.invalidOptions, "crossfade must be 0 frames or more") }
         // Check the destination and every input before any work, so one bad clip leaves nothing behind.
-        _ = try OutputFile(output, overwrite: overwrite)
+        try OutputFile(output, overwrite: overwrite).checkWritable()
         let infos = inputs.map { MediaProbe.probe($0) }
         for info in infos {
-            if let error = info.error { throw ConcatError("cannot read \(info.path): \(error.message) [\(error.code.rawValue)]", path: info.path) }
+            if let error = info.error { throw ConcatError(.inputUnreadable, "cannot read \(info.path): \(error.message) [\(error.code.rawValue)]", path: info.path) }
         }
         let plan = try Plan(inputs: inputs, infos: infos, options: options)
         if plan.reencodeReasons.isEmpty {
             return try StreamCopy(plan: plan, output: output, overwrite: overwrite, progress: progress).run()
         }
         if options.reencode == .never {
-            throw ConcatError("the clips cannot be joined by copying packets: " + plan.reencodeReasons.joined(separator: "; "))
+            throw ConcatError(.copyImpossible, "the clips cannot be joined by copying packets: " + plan.reencodeReasons.joined(separator: "; "))
         }
         return try Reencode(plan: plan, output: output, overwrite: overwrite, progress: progress).run()
     }
@@ -59,12 +59,12 @@ struct Plan {
         self.options = options
         let first = infos[0].video!
         let size = options.size ?? FrameSize(width: first.displayWidth, height: first.displayHeight)
-        guard size.width > 0, size.height > 0 else { throw ConcatError("output size must be positive") }
+        guard size.width > 0, size.height > 0 else { throw ConcatError(.invalidOptions, "output size must be positive") }
         let (width, height) = (size.width / 2 * 2, size.height / 2 * 2)
         self.width = width
         self.height = height
         guard let rate = options.frameRate ?? first.frameRate, rate.isValid else {
-            throw ConcatError("\(inputs[0]) has no frame rate; give one with --fps", path: inputs[0])
+            throw ConcatError(.noFrameRate, "\(inputs[0]) has no frame rate to set the output's", path: inputs[0])
         }
         let frameRate = rate
         self.frameRate = rate
@@ -91,7 +91,7 @@ struct Plan {
         if reasons.isEmpty, options.seam == .drop {
             // Copying keeps every frame: only possible if no seam repeats a frame.
             for (from, to) in zip(inputs, inputs.dropFirst()) {
-                let similarity = SeamImages.similarity(try FrameExtractor.extract(.last, from: from), try FrameExtractor.extract(.first, from: to))
+                let similarity = try SeamImages.similarity(try FrameExtractor.extract(.last, from: from), try FrameExtractor.extract(.first, from: to))
                 if similarity >= options.seamThreshold {
                     reasons.append("\(to) starts with a repeat of \(from)'s last frame (similarity \(String(format: "%.1f", similarity)) dB)")
                 }
@@ -188,7 +188,7 @@ struct StreamCopy {
         try writer.finish()
         let seams = plan.options.measuresQuality ? try measureCopiedSeams() : []
         let frames = clips.reduce(0) { $0 + $1.framesOut }
-        let report = ConcatReport(output: output, mode: "copy", reencodeReasons: [], width: plan.width, height: plan.height,
+        let report = ConcatReport(output: output, mode: .copy, reencodeReasons: [], width: plan.width, height: plan.height,
                                   frameRate: plan.frameRate, frames: frames, duration: Double(offset) * av_q2d(timeBase),
                                   hasAudio: plan.hasAudio, seamThreshold: plan.options.seamThreshold, psnrAverage: nil, psnrMinimum: nil,
                                   clips: clips, seams: seams.map(\.seam))
@@ -200,8 +200,8 @@ struct StreamCopy {
         try zip(plan.inputs, plan.inputs.dropFirst()).map { from, to in
             let last = try FrameExtractor.extract(.last, from: from), first = try FrameExtractor.extract(.first, from: to)
             let deltaE = ColorDifference.meanDeltaE(last, first)
-            let seam = ConcatReport.Seam(from: from, to: to, similarity: SeamImages.similarity(last, first), framesDropped: 0,
-                                         deltaEBefore: deltaE, deltaEAfter: deltaE, handling: "copied")
+            let seam = ConcatReport.Seam(from: from, to: to, similarity: try SeamImages.similarity(last, first), framesDropped: 0,
+                                         deltaEBefore: deltaE, deltaEAfter: deltaE, handling: .copied)
             return (seam, (last, first))
         }
     }
@@ -210,14 +210,14 @@ struct StreamCopy {
 /// The seam pictures a report and contact sheet show.
 enum SeamImages {
     /// The normalised-luma similarity of two RGB pictures (as `PlaneMath.similarity` on YUV).
-    static func similarity(_ a: RGBImage, _ b: RGBImage) -> Double {
-        let fa = yuv(a), fb = yuv(b)
+    static func similarity(_ a: RGBImage, _ b: RGBImage) throws(FFmpegError) -> Double {
+        let fa = try yuv(a), fb = try yuv(b)
         return PlaneMath.similarity(fa, fb)
     }
 
-    static func yuv(_ image: RGBImage) -> Frame {
-        let scaler = Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
+    static func yuv(_ image: RGBImage) throws(FFmpegError) -> Frame {
+        let scaler = try Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
                             to: (image.width, image.height, AV_PIX_FMT_YUV420P), targetMatrix: SWS_CS_ITU709, targetFullRange: false)
-        return scaler.convert(image.frame())
+        return try scaler.convert(try image.frame())
     }
 }

@@ -1,17 +1,19 @@
+import ClipKitCore
 import Foundation
 
 /// A picture a user can glance at: for every seam, the last frame before beside the first frame after,
 /// labelled with the clips, frames dropped and colour difference.
 public enum ContactSheet {
     /// Renders one row per seam; thumbnails are `thumbnailWidth` wide.
-    public static func render(_ result: ConcatResult, thumbnailWidth: Int = 320) -> RGBImage {
-        let rows = zip(result.report.seams, result.seamPictures).enumerated().map { index, pair -> RGBImage in
+    /// - Throws: `FFmpegError` if a thumbnail cannot be scaled.
+    public static func render(_ result: ConcatResult, thumbnailWidth: Int = 320) throws -> RGBImage {
+        let rows = try zip(result.report.seams, result.seamPictures).enumerated().map { index, pair throws -> RGBImage in
             let (seam, pictures) = pair
             let name = { (path: String) in URL(fileURLWithPath: path).lastPathComponent }
             let title = "SEAM \(index + 1): \(name(seam.from)) > \(name(seam.to))"
             let facts = String(format: "DROPPED %d  SIMILARITY %.1f DB  DELTA E %.2f > %.2f  %@", seam.framesDropped,
-                               seam.similarity, seam.deltaEBefore, seam.deltaEAfter, seam.handling.uppercased())
-            return row(title: title, facts: facts, before: pictures.before, after: pictures.after, width: thumbnailWidth)
+                               seam.similarity, seam.deltaEBefore, seam.deltaEAfter, seam.handling.rawValue.uppercased())
+            return try row(title: title, facts: facts, before: pictures.before, after: pictures.after, width: thumbnailWidth)
         }
         guard !rows.isEmpty else {
             var canvas = Canvas(width: 2 * thumbnailWidth + 24, height: 40)
@@ -27,15 +29,15 @@ public enum ContactSheet {
         return sheet.image
     }
 
-    private static func row(title: String, facts: String, before: RGBImage, after: RGBImage, width: Int) -> RGBImage {
+    private static func row(title: String, facts: String, before: RGBImage, after: RGBImage, width: Int) throws -> RGBImage {
         let height = max(2, Int((Double(before.height) * Double(width) / Double(before.width) / 2).rounded()) * 2)
         let gap = 8, header = 44, footer = 22
         let textWidth = max(title.count, facts.count) * 12 + 2 * gap
         var canvas = Canvas(width: max(2 * width + 3 * gap, textWidth), height: header + height + footer)
         canvas.text(title, x: gap, y: 6)
         canvas.text(facts, x: gap, y: 24)
-        canvas.paste(before.resized(width: width, height: height), x: gap, y: header)
-        canvas.paste(after.resized(width: width, height: height), x: 2 * gap + width, y: header)
+        canvas.paste(try before.resized(width: width, height: height), x: gap, y: header)
+        canvas.paste(try after.resized(width: width, height: height), x: 2 * gap + width, y: header)
         canvas.text("LAST FRAME BEFORE", x: gap, y: header + height + 4)
         canvas.text("FIRST FRAME AFTER", x: 2 * gap + width, y: header + height + 4)
         return canvas.image

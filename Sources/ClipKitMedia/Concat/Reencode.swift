@@ -41,8 +41,8 @@ struct Reencode {
         for (i, path) in plan.inputs.enumerated() {
             let reader = try ClipReader(path: path)
             let rotation = reader.rotation
-            guard let first = try reader.next() else { throw ConcatError("\(path): no frame could be decoded", path: path) }
-            var picture = letterbox.fit(first.frame, rotation: rotation)
+            guard let first = try reader.next() else { throw ConcatError(.undecodable, "\(path): no frame could be decoded", path: path) }
+            var picture = try letterbox.fit(first.frame, rotation: rotation)
             var correction: ColorTransform?
             var skip = 0.0, dropped = 0
 
@@ -52,25 +52,26 @@ struct Reencode {
                 // the same scene as the previous last picture, so only colour differs, not motion.
                 let similarity = PlaneMath.similarity(previous, picture)
                 if options.colorMatch == .first { correction = ColorTransform.fit(from: picture, to: previous) }
-                let before = FrameExtractor.rgb(previous), firstRaw = FrameExtractor.rgb(picture)
-                let firstCorrected = correction.map { correction in
-                    let copy = Frame.picture(width: picture.width, height: picture.height, format: picture.pixelFormat)
+                let before = try FrameExtractor.rgb(previous), firstRaw = try FrameExtractor.rgb(picture)
+                var firstCorrected = firstRaw
+                if let correction {
+                    let copy = try Frame.picture(width: picture.width, height: picture.height, format: picture.pixelFormat)
                     av_frame_copy(copy.pointer, picture.pointer)
                     av_frame_copy_props(copy.pointer, picture.pointer)
-                    correction.apply(to: copy)
-                    return FrameExtractor.rgb(copy)
-                } ?? firstRaw
+                    try correction.apply(to: copy)
+                    firstCorrected = try FrameExtractor.rgb(copy)
+                }
                 if options.seam == .dropAlways || (options.seam == .drop && similarity >= options.seamThreshold),
                    let next = try reader.next() {
                     dropped = 1
                     skip = next.time
-                    picture = letterbox.fit(next.frame, rotation: rotation)
+                    picture = try letterbox.fit(next.frame, rotation: rotation)
                 }
-                correction?.apply(to: picture)
+                try correction?.apply(to: picture)
                 seams.append(.init(from: plan.inputs[i - 1], to: path, similarity: similarity, framesDropped: dropped,
                                    deltaEBefore: ColorDifference.meanDeltaE(before, firstRaw),
-                                   deltaEAfter: ColorDifference.meanDeltaE(before, firstCorrected), handling: "reencoded"))
-                pictures.append((before, FrameExtractor.rgb(picture)))
+                                   deltaEAfter: ColorDifference.meanDeltaE(before, firstCorrected), handling: .reencoded))
+                pictures.append((before, try FrameExtractor.rgb(picture)))
             }
 
             // Map the clip onto the output timeline: output frame k shows the source picture on screen at k/fps.
@@ -82,15 +83,15 @@ struct Reencode {
             while emitted < count {
                 let time = skip + Double(emitted) / fps
                 while let candidate = lookahead, candidate.time <= time + 1e-4 {
-                    picture = letterbox.fit(candidate.frame, rotation: rotation)
-                    correction?.apply(to: picture)
+                    picture = try letterbox.fit(candidate.frame, rotation: rotation)
+                    try correction?.apply(to: picture)
                     lookahead = try reader.next()
                 }
                 last = picture
                 if fading > 0, !held.isEmpty {
                     // Cross-fade: the held pictures of the previous clip dissolve into this one's first pictures.
                     let k = min(fade, held.count) - fading
-                    try write(PlaneMath.blend(held[k], picture, weight: Double(k + 1) / Double(fade + 1)), clip: i)
+                    try write(try PlaneMath.blend(held[k], picture, weight: Double(k + 1) / Double(fade + 1)), clip: i)
                     fading -= 1
                     if fading == 0 { held.removeAll() }
                 } else if fade > 0 {
@@ -129,7 +130,7 @@ struct Reencode {
         try writer.finish()
 
         let psnr = options.measuresQuality ? try Reencode.psnr(of: output, against: sampled) : nil
-        let report = ConcatReport(output: output, mode: "reencode", reencodeReasons: plan.reencodeReasons, width: plan.width,
+        let report = ConcatReport(output: output, mode: .reencode, reencodeReasons: plan.reencodeReasons, width: plan.width,
                                   height: plan.height, frameRate: plan.frameRate, frames: written,
                                   duration: Double(written) / fps, hasAudio: plan.hasAudio, seamThreshold: options.seamThreshold,
                                   psnrAverage: psnr?.average, psnrMinimum: psnr?.minimum, clips: clips, seams: seams)

@@ -9,18 +9,21 @@ final class Decoder {
     /// Opens a decoder for stream `index` of `input`; `threads` 0 uses all cores.
     /// - Throws: `FFmpegError` naming the call and the stream.
     init(for input: InputFile, stream index: Int, threads: Int = 0) throws(FFmpegError) {
-        target = "stream \(index) of \(input.path)"
+        let target = "stream \(index) of \(input.path)"
+        self.target = target
         let parameters = input.stream(index).pointee.codecpar!
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
             throw FFmpegError(code: cffmpeg_averror_decoder_not_found(), function: "avcodec_find_decoder", target: target)
         }
         guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
+        try settingUp(ctx) { () throws(FFmpegError) in
+            try check(avcodec_parameters_to_context(ctx, parameters), "avcodec_parameters_to_context", target)
+            ctx.pointee.pkt_timebase = input.stream(index).pointee.time_base
+            ctx.pointee.thread_count = Int32(threads)
+            ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+            try check(avcodec_open2(ctx, codec, nil), "avcodec_open2", target)
+        }
         context = ctx
-        try check(avcodec_parameters_to_context(ctx, parameters), "avcodec_parameters_to_context", target)
-        ctx.pointee.pkt_timebase = input.stream(index).pointee.time_base
-        ctx.pointee.thread_count = Int32(threads)
-        ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
-        try check(avcodec_open2(ctx, codec, nil), "avcodec_open2", target)
     }
 
     deinit {
@@ -71,5 +74,18 @@ final class Decoder {
             defer { frame.unref() }
             try body(frame)
         }
+    }
+}
+
+/// Runs the fallible set-up of a codec context that no object owns yet, freeing it if the set-up
+/// throws. Decoder and Encoder assign their context only after this: once every stored property is
+/// set, a throw also runs deinit, so a `catch` that freed an assigned context would free it twice.
+func settingUp(_ context: UnsafeMutablePointer<AVCodecContext>, _ body: () throws(FFmpegError) -> Void) throws(FFmpegError) {
+    do {
+        try body()
+    } catch {
+        var owned: UnsafeMutablePointer<AVCodecContext>? = context
+        avcodec_free_context(&owned)
+        throw error
     }
 }

@@ -17,9 +17,9 @@ final class Encoder {
             throw FFmpegError(code: cffmpeg_averror(ENOSYS), function: "avcodec_find_encoder", target: target)
         }
         guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
-        context = ctx
         configure(ctx)
-        try check(avcodec_open2(ctx, codec, nil), "avcodec_open2", target)
+        try settingUp(ctx) { () throws(FFmpegError) in try check(avcodec_open2(ctx, codec, nil), "avcodec_open2", target) }
+        context = ctx
     }
 
     deinit {

@@ -9,7 +9,8 @@ final class Frame {
         pointer = f
     }
 
-    /// A new frame referencing the same buffers (av_frame_ref).
+    /// A new frame referencing the same buffers (av_frame_ref). Frames here are always reference
+    /// counted, so av_frame_ref only allocates: its failure is out of memory.
     func clone() -> Frame {
         let copy = Frame()
         guard av_frame_ref(copy.pointer, pointer) >= 0 else { fatalError("av_frame_ref: out of memory") }
@@ -40,19 +41,24 @@ final class Frame {
     }
 
     /// Allocates buffers for a picture of this size and format (av_frame_get_buffer).
-    static func picture(width: Int, height: Int, format: AVPixelFormat) -> Frame {
+    /// - Throws: `FFmpegError` (EINVAL) for a size or format FFmpeg refuses.
+    static func picture(width: Int, height: Int, format: AVPixelFormat) throws(FFmpegError) -> Frame {
         let frame = Frame()
-        frame.pointer.pointee.width = Int32(width)
-        frame.pointer.pointee.height = Int32(height)
+        guard let w = Int32(exactly: width), let h = Int32(exactly: height) else {
+            throw FFmpegError(code: cffmpeg_averror(EINVAL), function: "av_frame_get_buffer", target: "a \(width)x\(height) picture")
+        }
+        frame.pointer.pointee.width = w
+        frame.pointer.pointee.height = h
         frame.pointer.pointee.format = format.rawValue
-        guard av_frame_get_buffer(frame.pointer, 0) >= 0 else { fatalError("av_frame_get_buffer: out of memory") }
+        try checkAllocation(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer", "a \(width)x\(height) picture")
         return frame
     }
 
     /// Gives the frame buffers of its own before it is written to (av_frame_make_writable): a decoded
     /// frame's buffers may still be the decoder's reference pictures.
-    func makeWritable() {
-        guard av_frame_make_writable(pointer) >= 0 else { fatalError("av_frame_make_writable: out of memory") }
+    /// - Throws: `FFmpegError` when the frame has no picture to copy.
+    func makeWritable() throws(FFmpegError) {
+        try checkAllocation(av_frame_make_writable(pointer), "av_frame_make_writable", "a \(width)x\(height) picture")
     }
 
     func unref() { av_frame_unref(pointer) }

@@ -11,18 +11,22 @@ final class OutputContainer {
 
     /// - Parameter format: muxer name, e.g. "mp4"; the path's extension is not consulted, so temporary
     ///   names work.
+    /// - Throws: `FFmpegError` from avformat_alloc_output_context2 (unknown format) or avio_open (the
+    ///   file cannot be created).
     init(path: String, format: String = "mp4") throws(FFmpegError) {
         FFmpegLog.configure()
-        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        try check(avformat_alloc_output_context2(&ctx, nil, format, path), "avformat_alloc_output_context2", path)
-        context = ctx!
-        self.path = path
+        var allocated: UnsafeMutablePointer<AVFormatContext>? = nil
+        try check(avformat_alloc_output_context2(&allocated, nil, format, path), "avformat_alloc_output_context2", path)
+        guard let ctx = allocated else { fatalError("avformat_alloc_output_context2: out of memory") }
+        // Opened on the local, assigned last (see Decoder.init): freed here or by deinit, never both.
         do {
-            try check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open", path)
+            try check(avio_open(&ctx.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open", path)
         } catch {
-            avformat_free_context(context)
+            avformat_free_context(ctx)
             throw error
         }
+        context = ctx
+        self.path = path
     }
 
     deinit {
@@ -35,7 +39,7 @@ final class OutputContainer {
 
     /// Adds a stream described by an opened encoder (avformat_new_stream + avcodec_parameters_from_context).
     func addStream(from encoder: Encoder) throws(FFmpegError) -> UnsafeMutablePointer<AVStream> {
-        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        let stream = try newStream()
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context), "avcodec_parameters_from_context", path)
         stream.pointee.time_base = encoder.context.pointee.time_base
         return stream
@@ -43,10 +47,18 @@ final class OutputContainer {
 
     /// Adds a stream copying another stream's codec parameters (for stream copy).
     func addStream(copying parameters: UnsafePointer<AVCodecParameters>, timeBase: AVRational) throws(FFmpegError) -> UnsafeMutablePointer<AVStream> {
-        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        let stream = try newStream()
         try check(avcodec_parameters_copy(stream.pointee.codecpar, parameters), "avcodec_parameters_copy", path)
         stream.pointee.codecpar.pointee.codec_tag = 0
         stream.pointee.time_base = timeBase
+        return stream
+    }
+
+    /// avformat_new_stream returns NULL for lack of memory but also past the muxer's max_streams.
+    private func newStream() throws(FFmpegError) -> UnsafeMutablePointer<AVStream> {
+        guard let stream = avformat_new_stream(context, nil) else {
+            throw FFmpegError(code: cffmpeg_averror(ENOMEM), function: "avformat_new_stream", target: path)
+        }
         return stream
     }
 

@@ -9,7 +9,8 @@ final class Packet {
         pointer = p
     }
 
-    /// A new packet referencing the same data (av_packet_ref): cheap, for buffering packets.
+    /// A new packet referencing the same data (av_packet_ref): cheap, for buffering packets. Demuxed
+    /// packets are reference counted, so av_packet_ref only allocates: its failure is out of memory.
     func clone() -> Packet {
         let copy = Packet()
         guard av_packet_ref(copy.pointer, pointer) >= 0 else { fatalError("av_packet_ref: out of memory") }

@@ -7,6 +7,7 @@ final class Resampler {
     let outputRate: Int
     let outputChannels: Int
 
+    /// - Throws: `FFmpegError` from swr_alloc_set_opts2 / swr_init (e.g. a stream without a sample format).
     init(from decoder: Decoder, toRate rate: Int, channels: Int) throws(FFmpegError) {
         outputRate = rate
         outputChannels = channels
@@ -22,16 +23,17 @@ final class Resampler {
             av_channel_layout_copy(&inLayout, &ctx.pointee.ch_layout)
         }
         var swr: OpaquePointer? = nil
+        // swr_alloc_set_opts2 frees what it allocated when it fails.
         try check(swr_alloc_set_opts2(&swr, &outLayout, AV_SAMPLE_FMT_FLT, Int32(rate), &inLayout, ctx.pointee.sample_fmt,
                                       ctx.pointee.sample_rate, 0, nil), "swr_alloc_set_opts2", decoder.target)
-        context = swr!
+        // Initialised on the local, assigned last (see Decoder.init): freed here or by deinit, never both.
         do {
-            try check(swr_init(context), "swr_init", decoder.target)
+            try check(swr_init(swr), "swr_init", decoder.target)
         } catch {
-            var s: OpaquePointer? = context
-            swr_free(&s)
+            swr_free(&swr)
             throw error
         }
+        context = swr!
     }
 
     deinit {

@@ -23,7 +23,15 @@ public enum FramePosition: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The requested frame does not exist in this clip (an index or time past its end).
-public struct FrameRangeError: Error, CustomStringConvertible, Sendable {
+public struct FrameRangeError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// No frame has this index (negative, or past the last frame).
+        case noSuchIndex
+        /// No frame is shown at this time (negative, or past the end).
+        case noSuchTime
+    }
+
+    public let code: Code
     public let description: String
 }
 
@@ -49,12 +57,12 @@ public enum FrameExtractor {
         case .first:
             frame = try nthFrame(0, input, stream: index, decoder: decoder, path: path)
         case .index(let n):
-            guard n >= 0 else { throw FrameRangeError(description: "frame index must be 0 or more, not \(n)") }
+            guard n >= 0 else { throw FrameRangeError(code: .noSuchIndex, description: "frame index must be 0 or more, not \(n)") }
             frame = try nthFrame(n, input, stream: index, decoder: decoder, path: path)
         case .time(let seconds):
             frame = try frameAt(seconds, input, stream: index, decoder: decoder, path: path)
         }
-        let image = rgb(frame)
+        let image = try rgb(frame)
         return autorotate ? image.rotated(clockwise: MediaProbe.clockwiseRotation(input.stream(index))) : image
     }
 
@@ -165,7 +173,7 @@ public enum FrameExtractor {
             return found == nil
         }
         guard let found else {
-            throw FrameRangeError(description: "\(path) has \(shown) frames; there is no frame \(n) (frames count from 0)")
+            throw FrameRangeError(code: .noSuchIndex, description: "\(path) has \(shown) frames; there is no frame \(n) (frames count from 0)")
         }
         return found
     }
@@ -177,7 +185,7 @@ public enum FrameExtractor {
         let start = stream.pointee.start_time != cffmpeg_nopts_value() ? stream.pointee.start_time : 0
         let duration = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil
         guard seconds >= 0, duration.map({ seconds < $0 }) ?? true else {
-            throw FrameRangeError(description: "\(path) is \(duration.map { "\($0)" } ?? "?") s long; there is no frame at \(seconds) s")
+            throw FrameRangeError(code: .noSuchTime, description: "\(path) is \(duration.map { "\($0)" } ?? "?") s long; there is no frame at \(seconds) s")
         }
         let target = start + Int64((seconds / timeBase).rounded(.down))
         try input.seek(stream: index, to: target)
@@ -187,7 +195,7 @@ public enum FrameExtractor {
             found = frame.clone()
             return true
         }
-        guard let found else { throw FrameRangeError(description: "\(path): no frame is shown at \(seconds) s") }
+        guard let found else { throw FrameRangeError(code: .noSuchTime, description: "\(path): no frame is shown at \(seconds) s") }
         return found
     }
 
@@ -207,10 +215,11 @@ public enum FrameExtractor {
     }
 
     /// Converts a decoded picture to RGB with the stream's own matrix and range.
-    static func rgb(_ frame: Frame) -> RGBImage {
-        let scaler = Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
+    /// - Throws: `FFmpegError` when swscale cannot convert the picture.
+    static func rgb(_ frame: Frame) throws(FFmpegError) -> RGBImage {
+        let scaler = try Scaler(from: (frame.width, frame.height, frame.pixelFormat), sourceMatrix: Scaler.matrix(for: frame),
                             sourceFullRange: Scaler.isFullRange(frame),
                             to: (frame.width, frame.height, AV_PIX_FMT_RGB24), targetFullRange: true)
-        return RGBImage(rgbFrame: scaler.convert(frame))
+        return RGBImage(rgbFrame: try scaler.convert(frame))
     }
 }

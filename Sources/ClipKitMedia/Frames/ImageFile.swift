@@ -2,21 +2,14 @@ import CFFmpeg
 import ClipKitCore
 import Foundation
 
-/// Still-image formats ClipKit writes, chosen by file extension.
-public enum ImageFormat: String, Sendable, CaseIterable {
-    case png, jpeg
-
-    /// The format for a path's extension (.png, .jpg, .jpeg), or nil.
-    public init?(path: String) {
-        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "png": self = .png
-        case "jpg", "jpeg": self = .jpeg
-        default: return nil
-        }
+/// An image that cannot be written as asked.
+public struct ImageError: ClipKitError {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The path's extension is not .png, .jpg or .jpeg.
+        case unknownFormat
     }
-}
 
-public struct ImageError: Error, CustomStringConvertible, Sendable {
+    public let code: Code
     public let description: String
 }
 
@@ -25,15 +18,15 @@ extension RGBImage {
     /// with libavcodec's encoders.
     /// - Throws: `FFmpegError` if the encoder fails.
     public func encoded(as format: ImageFormat) throws -> Data {
-        let rgb = frame()
+        let rgb = try frame()
         let input: Frame, pixelFormat: AVPixelFormat, codec: AVCodecID
         switch format {
         case .png:
             (input, pixelFormat, codec) = (rgb, AV_PIX_FMT_RGB24, AV_CODEC_ID_PNG)
         case .jpeg:
-            let scaler = Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU601, sourceFullRange: true,
+            let scaler = try Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU601, sourceFullRange: true,
                                 to: (width, height, AV_PIX_FMT_YUVJ420P), targetMatrix: SWS_CS_ITU601, targetFullRange: true)
-            (input, pixelFormat, codec) = (scaler.convert(rgb), AV_PIX_FMT_YUVJ420P, AV_CODEC_ID_MJPEG)
+            (input, pixelFormat, codec) = (try scaler.convert(rgb), AV_PIX_FMT_YUVJ420P, AV_CODEC_ID_MJPEG)
             input.pointer.pointee.quality = 2 * FF_QP2LAMBDA
         }
         input.pointer.pointee.color_range = AVCOL_RANGE_JPEG
@@ -57,7 +50,7 @@ extension RGBImage {
     /// - Throws: `OutputFileError.exists` unless `overwrite`; `ImageError` for an unknown extension.
     public func write(to path: String, overwrite: Bool = false) throws {
         guard let format = ImageFormat(path: path) else {
-            throw ImageError(description: "\(path): unknown image type (use .png, .jpg or .jpeg)")
+            throw ImageError(code: .unknownFormat, description: "\(path): unknown image type (not .png, .jpg or .jpeg)")
         }
         let output = try OutputFile(path, overwrite: overwrite)
         try output.write(encoded(as: format))

@@ -56,8 +56,11 @@ public enum MediaProbe {
         info.fileSize = sniff?.size ?? fileSize(input)
 
         var videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
-        // MP4 headers carry everything probe reports; other containers may need a look at the packets.
-        if !isMOV || videoIndex.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true {
+        // MP4 headers carry everything probe reports; other containers may need a look at the packets,
+        // and so does a fragmented MP4, whose mvhd has no duration: avformat_find_stream_info derives
+        // the container's from the fragments' streams, as ffprobe reports it.
+        if !isMOV || videoIndex.map({ input.stream($0).pointee.codecpar.pointee.width == 0 }) ?? true
+            || input.context.pointee.duration <= 0 {
             try? input.findStreamInfo()
             videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO)
         }

@@ -57,7 +57,8 @@ public final class VideoWriter {
     private var rgbToYUV: Scaler?
     private var finished = false
 
-    /// - Throws: `OutputFileError.exists` unless `overwrite`; `FFmpegError` if an encoder cannot open.
+    /// - Throws: `OutputFileError.exists` unless `overwrite`, `OutputFileError` when the file cannot be
+    ///   created or written; `FFmpegError` if an encoder cannot open.
     public convenience init(path: String, settings: VideoSettings, overwrite: Bool = false) throws {
         try self.init(path: path, settings: settings, copying: nil, overwrite: overwrite)
     }
@@ -66,38 +67,57 @@ public final class VideoWriter {
     /// stream's display matrix comes along so a rotated clip still plays upright.
     init(path: String, settings: VideoSettings, copying stream: UnsafeMutablePointer<AVStream>?, overwrite: Bool) throws {
         self.settings = settings
-        output = try OutputFile(path, overwrite: overwrite)
-        container = try OutputContainer(path: output.temporaryPath)
-        let globalHeader = container.needsGlobalHeader
-        if let source = stream {
-            video = nil
-            videoStream = try container.addStream(copying: source.pointee.codecpar, timeBase: source.pointee.time_base)
-            var size = 0
-            if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size),
-               let copy = av_stream_new_side_data(videoStream, AV_PKT_DATA_DISPLAYMATRIX, size) {
-                copy.update(from: matrix, count: size)
+        let file = try OutputFile(path, overwrite: overwrite)
+        output = file
+        let container = try Self.muxing(path) { () throws(FFmpegError) in try OutputContainer(path: file.temporaryPath) }
+        self.container = container
+        // A throw before every stored property is set skips deinit, so the temporary file is removed here.
+        do {
+            let globalHeader = container.needsGlobalHeader
+            if let source = stream {
+                video = nil
+                videoStream = try container.addStream(copying: source.pointee.codecpar, timeBase: source.pointee.time_base)
+                var size = 0
+                if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size),
+                   let copy = av_stream_new_side_data(videoStream, AV_PKT_DATA_DISPLAYMATRIX, size) {
+                    copy.update(from: matrix, count: size)
+                }
+                videoStream.pointee.avg_frame_rate = AVRational(num: Int32(settings.frameRate.numerator),
+                                                                den: Int32(settings.frameRate.denominator))
+            } else {
+                let encoder = try Self.videoEncoder(path: path, settings: settings, globalHeader: globalHeader)
+                video = encoder
+                videoStream = try container.addStream(from: encoder)
+                videoStream.pointee.avg_frame_rate = encoder.context.pointee.framerate
             }
-            videoStream.pointee.avg_frame_rate = AVRational(num: Int32(settings.frameRate.numerator), den: Int32(settings.frameRate.denominator))
-        } else {
-            let encoder = try Self.videoEncoder(path: path, settings: settings, globalHeader: globalHeader)
-            video = encoder
-            videoStream = try container.addStream(from: encoder)
-            videoStream.pointee.avg_frame_rate = encoder.context.pointee.framerate
-        }
-        if let audioSettings = settings.audio {
-            let encoder = try Encoder(codecID: AV_CODEC_ID_AAC, target: "AAC for \(path)") { ctx in
-                ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
-                ctx.pointee.sample_rate = Int32(audioSettings.sampleRate)
-                av_channel_layout_default(&ctx.pointee.ch_layout, Int32(audioSettings.channels))
-                ctx.pointee.bit_rate = Int64(audioSettings.bitRate)
-                ctx.pointee.time_base = AVRational(num: 1, den: Int32(audioSettings.sampleRate))
-                if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+            if let audioSettings = settings.audio {
+                let encoder = try Encoder(codecID: AV_CODEC_ID_AAC, target: "AAC for \(path)") { ctx in
+                    ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+                    ctx.pointee.sample_rate = Int32(audioSettings.sampleRate)
+                    av_channel_layout_default(&ctx.pointee.ch_layout, Int32(audioSettings.channels))
+                    ctx.pointee.bit_rate = Int64(audioSettings.bitRate)
+                    ctx.pointee.time_base = AVRational(num: 1, den: Int32(audioSettings.sampleRate))
+                    if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+                }
+                audio = (encoder, try container.addStream(from: encoder))
+            } else {
+                audio = nil
             }
-            audio = (encoder, try container.addStream(from: encoder))
-        } else {
-            audio = nil
+            try Self.muxing(path) { () throws(FFmpegError) in try container.writeHeader() }
+        } catch {
+            file.discard()
+            throw error
         }
-        try container.writeHeader()
+    }
+
+    /// Runs container work, whose failures are failures to write the output (no space, the file went
+    /// away, …): reported as `OutputFileError.unwritable` naming the destination and the call.
+    private static func muxing<T>(_ destination: String, _ body: () throws(FFmpegError) -> T) throws(OutputFileError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw OutputFileError.unwritable(destination, call: error.function, reason: error.reason)
+        }
     }
 
     private static func videoEncoder(path: String, settings: VideoSettings, globalHeader: Bool) throws -> Encoder {
@@ -127,12 +147,12 @@ public final class VideoWriter {
     /// - Throws: `FFmpegError` from the encoder or muxer.
     public func append(_ image: RGBImage) throws {
         precondition(image.width == settings.width && image.height == settings.height, "frame size must match the writer's")
-        let rgb = image.frame()
+        let rgb = try image.frame()
         if rgbToYUV == nil {
-            rgbToYUV = Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
+            rgbToYUV = try Scaler(from: (image.width, image.height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_ITU709, sourceFullRange: true,
                               to: (settings.width, settings.height, AV_PIX_FMT_YUV420P), targetMatrix: SWS_CS_ITU709, targetFullRange: false)
         }
-        try append(frame: rgbToYUV!.convert(rgb))
+        try append(frame: try rgbToYUV!.convert(rgb))
     }
 
     /// Encodes a YUV 4:2:0 frame of the writer's size as the next frame (its timestamp is replaced).
@@ -169,7 +189,7 @@ public final class VideoWriter {
                 try encodePendingAudio(flush: true)
                 try audio.encoder.encode(nil) { try write($0, from: audio.encoder.context.pointee.time_base, to: audio.stream) }
             }
-            try container.finish()
+            try Self.muxing(output.destination) { () throws(FFmpegError) in try container.finish() }
             finished = true
             try output.commit()
         } catch {
@@ -191,7 +211,7 @@ public final class VideoWriter {
             frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
             frame.pointer.pointee.sample_rate = audio.encoder.context.pointee.sample_rate
             av_channel_layout_copy(&frame.pointer.pointee.ch_layout, &audio.encoder.context.pointee.ch_layout)
-            guard av_frame_get_buffer(frame.pointer, 0) >= 0 else { fatalError("av_frame_get_buffer: out of memory") }
+            try checkAllocation(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer", "AAC for \(output.destination)")
             for channel in 0..<channels {
                 let plane = UnsafeMutableRawPointer(frame.planes[channel]!).assumingMemoryBound(to: Float.self)
                 for i in 0..<count { plane[i] = pendingSamples[i * channels + channel] }
@@ -206,14 +226,15 @@ public final class VideoWriter {
     private func write(_ packet: Packet, from timeBase: AVRational, to stream: UnsafeMutablePointer<AVStream>) throws {
         av_packet_rescale_ts(packet.pointer, timeBase, stream.pointee.time_base)
         packet.pointer.pointee.stream_index = stream.pointee.index
-        try container.write(packet)
+        try Self.muxing(output.destination) { () throws(FFmpegError) in try container.write(packet) }
     }
 }
 
 extension RGBImage {
     /// The picture in an RGB24 AVFrame.
-    func frame() -> Frame {
-        let rgb = Frame.picture(width: width, height: height, format: AV_PIX_FMT_RGB24)
+    /// - Throws: `FFmpegError` for a size FFmpeg refuses.
+    func frame() throws(FFmpegError) -> Frame {
+        let rgb = try Frame.picture(width: width, height: height, format: AV_PIX_FMT_RGB24)
         let stride = Int(rgb.strides[0]), rowBytes = width * 3
         pixels.withUnsafeBytes { src in
             for y in 0..<height {
@@ -224,10 +245,11 @@ extension RGBImage {
     }
 
     /// The picture scaled to a new size (bicubic), for fitting an input image to a clip's size.
-    public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
+    /// - Throws: `FFmpegError` (sws_getContext) for a size swscale cannot make, e.g. 0×0.
+    public func resized(width newWidth: Int, height newHeight: Int) throws(FFmpegError) -> RGBImage {
         guard newWidth != width || newHeight != height else { return self }
-        let scaler = Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_DEFAULT, sourceFullRange: true,
+        let scaler = try Scaler(from: (width, height, AV_PIX_FMT_RGB24), sourceMatrix: SWS_CS_DEFAULT, sourceFullRange: true,
                             to: (newWidth, newHeight, AV_PIX_FMT_RGB24), targetFullRange: true, flags: SWS_BICUBIC | SWS_ACCURATE_RND)
-        return RGBImage(rgbFrame: scaler.convert(frame()))
+        return RGBImage(rgbFrame: try scaler.convert(try frame()))
     }
 }
