@@ -9,6 +9,7 @@ import PackageDescription
 //   ClipKitCore ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner); no FFmpeg:
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
+//   ClipKitLedger (clips, tasks, money, budgets and the durable job queue; SQLite or PostgreSQL, no HTTP or FFmpeg)
 //   ClipKit (what a pipeline imports: re-exports Core, Media, Audit, Providers and Chain)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
@@ -35,6 +36,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         // `swift package generate-documentation --target ClipKit`: the DocC catalog (not built by `swift build`).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The ledger's two stores: SQLite (bundled, async over NIO's thread pool) and PostgreSQL.
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already in the graph through Hummingbird and postgres-nio; the job worker is a Service.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +87,21 @@ let package = Package(
         // The library's one import (Exports.swift) and its DocC catalog; the sandbox stays its own product,
         // so a pipeline links Hummingbird only if it rehearses offline.
         .target(name: "ClipKit", dependencies: ["ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitChain"]),
+        // The ledger and the durable job queue: one store protocol, SQLite and PostgreSQL behind it.
+        // Knows nothing of HTTP or FFmpeg.
+        .target(
+            name: "ClipKitLedger",
+            dependencies: [
+                "ClipKitCore", "ClipKitAudit",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Job throughput of both stores (bench/jobs.sh).
+        .executableTarget(name: "ClipKitBench", dependencies: ["ClipKitLedger", "ClipKitPostgresHarness"]),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
         // The arguments of the commands both binaries answer (probe, verify): one parser for both.
         .target(
@@ -109,6 +130,12 @@ let package = Package(
         .testTarget(name: "ClipKitMediaTests", dependencies: ["ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitMP4Tests", dependencies: ["ClipKitMP4", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport"]),
         .testTarget(name: "ClipKitAuditTests", dependencies: ["ClipKitAudit", "ClipKitCore"]),
+        // A private PostgreSQL cluster (Debian's binaries) for the ledger tests and the bench.
+        .target(name: "ClipKitPostgresHarness", path: "Tests/ClipKitPostgresHarness"),
+        .testTarget(
+            name: "ClipKitLedgerTests",
+            dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
+        ),
         .testTarget(
             name: "ClipKitCLITests",
             dependencies: ["ClipKitCLI", "ClipKitLauncher", "ClipKitMedia", "ClipKitTestSupport", "ClipKitAudit", "ClipKitChain",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ClipKit builds and tests with (FFmpeg 5.1 libraries, ffmpeg/ffprobe
-# as test oracles, Chromium to render the audit's HTML report in a test). Needs root or sudo.
+# as test oracles, Chromium to render the audit's HTML report in a test, PostgreSQL's server programs,
+# from which the ledger tests start a private cluster of their own). Needs root or sudo.
 set -euo pipefail
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
@@ -8,4 +9,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
     pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-    ffmpeg chromium fonts-dejavu-core >/dev/null
+    ffmpeg chromium fonts-dejavu-core postgresql >/dev/null
