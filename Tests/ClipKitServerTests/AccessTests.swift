@@ -66,17 +66,6 @@ struct AccessTests {
         }
     }
 
-    @Test("readyz is 503 once the database is gone")
-    func notReady() async throws {
-        try await TestServer.with(.sqlite) { server in
-            try await server.store.close()
-            let answer = try await server.anonymous(.GET, "/readyz")
-            #expect(answer.status == 503)
-            #expect(answer.errorCode == "unavailable")
-            #expect(try await server.anonymous(.GET, "/healthz").status == 200)
-        }
-    }
-
     @Test("the OpenAPI document is 3.1, is served, and describes every route the router has")
     func openAPICoversRoutes() async throws {
         try await TestServer.with(.sqlite) { server in
