@@ -11,6 +11,7 @@ import PackageDescription
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   ClipKitLedger (clips, tasks, money, budgets and the durable job queue; SQLite or PostgreSQL, no HTTP or FFmpeg)
 //   ClipKit (what a pipeline imports: re-exports Core, Media, Audit, Providers and Chain)
+//   ClipKitServer (`clipkit serve`: Hummingbird routes, bearer auth, dashboard over the ledger and the library)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
 //   both parse: probe and verify),
@@ -100,6 +101,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `clipkit serve`'s HTTP front end: routes, auth and the dashboard. No media or billing logic and no
+        // FFmpeg: it calls ClipKitMedia's async API and keeps what it learns in the ledger.
+        .target(
+            name: "ClipKitServer",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Job throughput of both stores (bench/jobs.sh).
         .executableTarget(name: "ClipKitBench", dependencies: ["ClipKitLedger", "ClipKitPostgresHarness"]),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
@@ -116,7 +132,7 @@ let package = Package(
             name: "ClipKitCLI",
             dependencies: [
                 "ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
-                "ClipKitChain",
+                "ClipKitChain", "ClipKitLedger", "ClipKitServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -135,6 +151,19 @@ let package = Package(
         .testTarget(
             name: "ClipKitLedgerTests",
             dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
+        ),
+        // The server over real HTTP on loopback, on SQLite and PostgreSQL, against the built `clipkit`.
+        .testTarget(
+            name: "ClipKitServerTests",
+            dependencies: [
+                "ClipKitServer", "ClipKitLedger", "ClipKitCore", "ClipKitMedia", "ClipKitProviders", "ClipKitTestSupport",
+                "ClipKitPostgresHarness", "ClipKitCLI", "ClipKitLauncher",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ClipKitCLITests",

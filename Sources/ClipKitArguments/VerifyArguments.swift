@@ -49,8 +49,8 @@ public struct VerifyArguments: ParsableArguments {
 
     /// What the clip must satisfy; `voiceSeconds` is the decoded length of `--audio-file`.
     public func requirements(voiceSeconds: Double? = nil) -> ClipRequirements {
-        var requirements = ClipRequirements(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames),
-                                            fps: fps, audio: audio.map { $0 == .yes })
+        var requirements = ClipRequirements(tier: tier, duration: duration, toleranceFrames: toleranceFrames, fps: fps,
+                                            audio: audio.map { $0 == .yes })
         if let voiceSeconds {
             // The last frame should end where the voice does: a clip longer than its voice is not as made either.
             requirements.duration = voiceSeconds

@@ -2,9 +2,11 @@ import ArgumentParser
 import ClipKitAudit
 import ClipKitChain
 import ClipKitCore
+import ClipKitLedger
 import ClipKitMedia
 import ClipKitProviders
 import ClipKitSandbox
+import ClipKitServer
 
 /// The one place the CLI turns an error into its documented exit status and, where one of its flags
 /// would change the outcome, a hint naming the flag. Library errors carry a code and a message that
@@ -45,6 +47,9 @@ enum Failures {
             case .cannotStart: return .inputUnreadable
             case .injectedFault, .failed: return .checkFailed
             }
+        case let error as LedgerError:
+            return error.code == .badLocation ? .usage : .inputUnreadable
+        case is ServerError: return .inputUnreadable
         default: return .checkFailed
         }
     }
@@ -77,6 +82,6 @@ enum Failures {
     /// True for the errors `message(for:)` and `exitStatus(for:)` speak for; the rest (argument
     /// parsing, `--help`) are swift-argument-parser's.
     static func isReportable(_ error: any Error) -> Bool {
-        error is CLIFailure || error is any ClipKitError
+        error is CLIFailure || error is any ClipKitError || error is LedgerError || error is ServerError
     }
 }

@@ -22,6 +22,12 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
         self.soundtrackCoversVideo = soundtrackCoversVideo
     }
 
+    /// What `clipkit verify --tier --duration --tolerance-frames --fps --audio` checks (and `POST /v1/clips`
+    /// with `requirements`): one place that turns those five answers into requirements.
+    public init(tier: Tier?, duration: Double?, toleranceFrames: Double, fps: Double?, audio: Bool?) {
+        self.init(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames), fps: fps, audio: audio)
+    }
+
     /// One property that does not match.
     public struct Failure: Sendable, Hashable, CustomStringConvertible {
         /// The property checked; its raw value names it in messages ("tier: expected …").

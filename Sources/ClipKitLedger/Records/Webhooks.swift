@@ -81,3 +81,13 @@ extension LedgerTransaction {
             processedAt: try row.optionalDate("processed_at"))
     }
 }
+
+extension LedgerTransaction {
+    /// The latest deliveries of every provider, newest first (the dashboard's list).
+    public func recentWebhookDeliveries(limit: Int = 50) async throws -> [WebhookDelivery] {
+        try await query(
+            "SELECT \(Self.webhookColumns) FROM webhook_deliveries ORDER BY received_at DESC, id DESC LIMIT $1",
+            [.int(Int64(limit))]
+        ).map(Self.webhook)
+    }
+}

@@ -1,0 +1,209 @@
+/// The API's contract, served at `GET /openapi.json`. A test checks that every route the router has is
+/// described here; schemathesis (scripts/schemathesis.sh) checks the answers against it.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "ClipKit",
+        "version": "1.0.0",
+        "description": "ClipKit as a service: clips probed, verified and framed by the same library the clipkit CLI uses, a ledger of what was seen, and provider webhooks. Every /v1 route except the WaveSpeed webhook needs Authorization: Bearer TOKEN (clipkit token create). Errors are {\"error\": {\"code\", \"message\"}}."
+      },
+      "servers": [{"url": "http://127.0.0.1:8080"}],
+      "security": [{"bearer": []}],
+      "paths": {
+        "/healthz": {
+          "get": {
+            "summary": "The process answers.", "security": [], "operationId": "health",
+            "responses": {"200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}}}}}
+          }
+        },
+        "/readyz": {
+          "get": {
+            "summary": "The ledger answers and holds this build's schema.", "security": [], "operationId": "ready",
+            "responses": {
+              "200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ready"}, "database": {"enum": ["sqlite", "postgres"]}, "schemaVersion": {"type": "integer"}}, "required": ["status", "database", "schemaVersion"]}}}},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/openapi.json": {
+          "get": {
+            "summary": "This document.", "security": [], "operationId": "openapi",
+            "responses": {"200": {"description": "The OpenAPI 3.1 document.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+          }
+        },
+        "/": {
+          "get": {
+            "summary": "The dashboard (a login form without a valid token cookie or bearer header).", "security": [], "operationId": "dashboard",
+            "responses": {
+              "200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+              "401": {"description": "The token presented is unknown or revoked: the login form again.", "content": {"text/html": {"schema": {"type": "string"}}}}
+            }
+          }
+        },
+        "/login": {
+          "post": {
+            "summary": "Signs in to the dashboard: sets the token as an HttpOnly, SameSite=Strict cookie.", "security": [], "operationId": "login",
+            "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]}}}},
+            "responses": {
+              "303": {"description": "Signed in; go to /."},
+              "401": {"description": "Unknown or revoked token: the login form again.", "content": {"text/html": {"schema": {"type": "string"}}}}
+            }
+          }
+        },
+        "/logout": {
+          "post": {
+            "summary": "Signs out of the dashboard.", "security": [], "operationId": "logout",
+            "responses": {"303": {"description": "The cookie is cleared; go to /."}}
+          }
+        },
+        "/v1/clips": {
+          "post": {
+            "summary": "Stores a clip: probes it, verifies it against requirements, extracts its first and last frames.",
+            "description": "Send the clip's bytes (Content-Type video/mp4, or any video/* or application/octet-stream) with requirements as query parameters, or JSON {\"url\", \"requirements\"}. A file that is not a playable clip (empty, an expired link's XML page, truncated) is 422 with the probe's code, and nothing is stored. With Idempotency-Key, the same key and request again answers the first clip (200); the same key with another request is 409.",
+            "operationId": "createClip",
+            "parameters": [
+              {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}},
+              {"name": "tier", "in": "query", "required": false, "schema": {"enum": ["480P", "720P", "1080P"]}, "description": "Raw uploads: billed resolution tier."},
+              {"name": "duration", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0}, "description": "Raw uploads: billed seconds."},
+              {"name": "fps", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0}},
+              {"name": "audio", "in": "query", "required": false, "schema": {"enum": ["yes", "no"]}},
+              {"name": "toleranceFrames", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0}, "description": "Frames the clip may be shorter than duration (default 1)."}
+            ],
+            "requestBody": {
+              "required": true,
+              "content": {
+                "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}, "requirements": {"$ref": "#/components/schemas/Requirements"}}, "required": ["url"]}}
+              }
+            },
+            "responses": {
+              "201": {"description": "Stored.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Clip"}}}},
+              "200": {"description": "The clip an earlier request with this Idempotency-Key stored.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Clip"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "415": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/clips/{id}": {
+          "get": {
+            "summary": "One clip.", "operationId": "getClip",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The clip.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Clip"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/clips/{id}/frames/{frame}": {
+          "get": {
+            "summary": "A frame of the clip as PNG: first.png, last.png (made with the clip) or N.png (the Nth displayed frame from 0, made on first request).",
+            "operationId": "getFrame",
+            "parameters": [
+              {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"name": "frame", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^(first|last|[0-9]+)\\.png$"}}
+            ],
+            "responses": {
+              "200": {"description": "The frame.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/jobs": {
+          "get": {
+            "summary": "Jobs in the durable queue, newest first.", "operationId": "listJobs",
+            "parameters": [
+              {"name": "state", "in": "query", "required": false, "schema": {"enum": ["queued", "running", "succeeded", "dead", "cancelled"]}},
+              {"name": "kind", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+            ],
+            "responses": {
+              "200": {"description": "The jobs.", "content": {"application/json": {"schema": {"type": "object", "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}, "required": ["jobs"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/webhooks/wavespeed": {
+          "post": {
+            "summary": "WaveSpeed's signed webhook.",
+            "description": "Checked with WAVESPEED_WEBHOOK_SECRET: webhook-signature v3,<hex HMAC-SHA256 of id.timestamp.body>, the timestamp within 300 s of now. Recorded once per webhook-id (a redelivery answers 200 with duplicate true and does nothing again), also for a task the ledger does not know, and handed to a job.",
+            "security": [], "operationId": "waveSpeedWebhook",
+            "parameters": [
+              {"name": "webhook-id", "in": "header", "required": true, "schema": {"type": "string"}},
+              {"name": "webhook-timestamp", "in": "header", "required": true, "schema": {"type": "string"}},
+              {"name": "webhook-signature", "in": "header", "required": true, "schema": {"type": "string"}}
+            ],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+              "200": {"description": "Accepted (or a redelivery, acknowledged).", "content": {"application/json": {"schema": {"type": "object", "properties": {"delivery": {"type": "string"}, "duplicate": {"type": "boolean"}, "taskKnown": {"type": "boolean"}}, "required": ["delivery", "duplicate", "taskKnown"]}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        }
+      },
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from clipkit token create."}},
+        "responses": {
+          "Error": {"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+              "code": {"type": "string", "description": "unauthorized, notFound, badRequest, payloadTooLarge, unsupportedMediaType, idempotencyKeyReused, methodNotAllowed, unavailable, internal; for a clip that cannot be read the probe's code: empty, notMedia, truncated, noVideo, unreadable; for a webhook the rejection: missingHeader, malformedSignature, badTimestamp, stale, signatureMismatch."},
+              "message": {"type": "string"}}}}
+          },
+          "Requirements": {
+            "type": "object", "description": "What clipkit verify checks, by its option names.",
+            "properties": {
+              "tier": {"enum": ["480P", "720P", "1080P"]},
+              "duration": {"type": "number", "exclusiveMinimum": 0},
+              "fps": {"type": "number", "exclusiveMinimum": 0},
+              "audio": {"type": "boolean"},
+              "toleranceFrames": {"type": "number", "minimum": 0}
+            }
+          },
+          "Clip": {
+            "type": "object", "required": ["id", "sha256", "byteCount", "createdAt", "probe", "frames"],
+            "properties": {
+              "id": {"type": "string"},
+              "sha256": {"type": "string"},
+              "byteCount": {"type": "integer"},
+              "sourceURL": {"type": ["string", "null"], "description": "Where it was downloaded from, without query or credentials."},
+              "taskID": {"type": ["string", "null"]},
+              "createdAt": {"type": "string", "format": "date-time"},
+              "probe": {"type": "object", "description": "Exactly what clipkit probe --format json prints for the stored file (clips/ID.mp4 in the data directory)."},
+              "verification": {"type": ["object", "null"], "required": ["passed", "failures", "requirements"], "properties": {
+                "passed": {"type": "boolean"},
+                "failures": {"type": "array", "items": {"type": "object", "properties": {"property": {"type": "string"}, "expected": {"type": "string"}, "actual": {"type": "string"}, "message": {"type": "string"}}}},
+                "requirements": {"$ref": "#/components/schemas/Requirements"}}},
+              "frames": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Frame name (first, last, N) to its URL."}
+            }
+          },
+          "Job": {
+            "type": "object", "required": ["id", "kind", "state", "attempts", "maxAttempts", "runAt", "createdAt", "updatedAt", "payload"],
+            "properties": {
+              "id": {"type": "integer"}, "kind": {"type": "string"},
+              "state": {"enum": ["queued", "running", "succeeded", "dead", "cancelled"]},
+              "uniqueKey": {"type": ["string", "null"]}, "attempts": {"type": "integer"}, "maxAttempts": {"type": "integer"},
+              "runAt": {"type": "string", "format": "date-time"}, "createdAt": {"type": "string", "format": "date-time"},
+              "updatedAt": {"type": "string", "format": "date-time"}, "finishedAt": {"type": ["string", "null"], "format": "date-time"},
+              "lastError": {"type": ["string", "null"]}, "payload": {}
+            }
+          }
+        }
+      }
+    }
+    """#
+}

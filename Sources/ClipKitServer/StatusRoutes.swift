@@ -1,0 +1,95 @@
+import ClipKitCore
+import ClipKitLedger
+import Foundation
+import Hummingbird
+
+extension Routes {
+    /// 200 while the process answers at all.
+    @Sendable func health(_ request: Request, _ context: ServerContext) async throws -> Response {
+        jsonResponse(["status": "ok"])
+    }
+
+    /// 200 when the database answers and holds this build's schema; 503 otherwise.
+    @Sendable func ready(_ request: Request, _ context: ServerContext) async throws -> Response {
+        do {
+            let version = try await store.schemaVersion()
+            guard version == Ledger.schemaVersion else {
+                throw APIError(.serviceUnavailable, "schemaMismatch",
+                               "the ledger is at schema \(version), this build needs \(Ledger.schemaVersion)")
+            }
+            return jsonResponse(ReadyBody(status: "ready", database: store.backend.rawValue, schemaVersion: version))
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.serviceUnavailable, "unavailable", "the ledger does not answer: \(error)")
+        }
+    }
+
+    @Sendable func openAPI(_ request: Request, _ context: ServerContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+    }
+
+    /// `GET /v1/jobs?state=&kind=&limit=`: newest first.
+    @Sendable func listJobs(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var state: JobState?
+        if let text = query["state"].map(String.init), !text.isEmpty {
+            guard let parsed = JobState(rawValue: text) else {
+                throw APIError.badRequest(
+                    "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+            }
+            state = parsed
+        }
+        let limit = try query["limit"].map { text -> Int in
+            guard let value = Int(text), (1...1000).contains(value) else {
+                throw APIError.badRequest("limit must be a whole number from 1 to 1000, not '\(text)'")
+            }
+            return value
+        } ?? 100
+        let kind = query["kind"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let jobs = try await store.jobs(state: state, kind: kind, limit: limit)
+        return jsonResponse(JobList(jobs: jobs.map(JobBody.init)))
+    }
+}
+
+struct ReadyBody: Encodable {
+    var status: String
+    var database: String
+    var schemaVersion: Int
+}
+
+struct JobList: Encodable {
+    var jobs: [JobBody]
+}
+
+/// A job as the API shows it (no lease token: that is the worker's alone).
+struct JobBody: Encodable {
+    var id: Int64
+    var kind: String
+    var state: String
+    var uniqueKey: String?
+    var attempts: Int
+    var maxAttempts: Int
+    var runAt: Date
+    var createdAt: Date
+    var updatedAt: Date
+    var finishedAt: Date?
+    var lastError: String?
+    var payload: JSONValue
+
+    init(_ job: Job) {
+        id = job.id.rawValue
+        kind = job.kind
+        state = job.state.rawValue
+        uniqueKey = job.uniqueKey
+        attempts = job.attempts
+        maxAttempts = job.maxAttempts
+        runAt = job.runAt
+        createdAt = job.createdAt
+        updatedAt = job.updatedAt
+        finishedAt = job.finishedAt
+        lastError = job.lastError
+        payload = job.payload
+    }
+}

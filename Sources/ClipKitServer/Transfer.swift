@@ -1,0 +1,63 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// What arrived in a temporary file: its size and SHA-256.
+struct Received: Sendable {
+    var bytes: Int64
+    var sha256: String
+}
+
+/// Streams `body` into `path` (created afresh), hashing as it goes, and refuses to go past `limit` bytes.
+/// - Throws: `APIError` 413 past the limit, 500 when the file cannot be written; what the body throws.
+func receive<Body: AsyncSequence>(_ body: Body, into path: String, limit: Int64) async throws -> Received
+where Body.Element == ByteBuffer {
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        throw APIError(.internalServerError, "storage", "cannot create a temporary file in the data directory")
+    }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    var count: Int64 = 0
+    for try await buffer in body {
+        count += Int64(buffer.readableBytes)
+        guard count <= limit else {
+            throw APIError(.contentTooLarge, "payloadTooLarge", "the clip is larger than the server's limit of \(limit) bytes")
+        }
+        try buffer.withUnsafeReadableBytes { bytes in
+            hasher.update(bufferPointer: bytes)
+            try handle.write(contentsOf: bytes)
+        }
+    }
+    try handle.synchronize()
+    return Received(bytes: count, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+}
+
+/// Downloads `url` (http or https) into `path` through `receive`. An answer that is not 2xx is still saved,
+/// so the probe can say what it was (an expired link's XML page is `notMedia`); `status` tells the caller.
+func download(_ url: URL, into path: String, limit: Int64) async throws -> (received: Received, status: Int) {
+    var request = HTTPClientRequest(url: url.absoluteString)
+    request.method = .GET
+    let response: HTTPClientResponse
+    do {
+        response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+    } catch {
+        throw APIError(.unprocessableContent, "downloadFailed", "GET \(redacted(url)) failed: \(error)")
+    }
+    if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
+        throw APIError(.contentTooLarge, "payloadTooLarge", "\(redacted(url)) is \(length) bytes, over the server's limit of \(limit)")
+    }
+    return (try await receive(response.body, into: path, limit: limit), Int(response.status.code))
+}
+
+/// The URL without credentials, query or fragment: what may be stored and shown (a presigned link's
+/// query is its secret).
+func redacted(_ url: URL) -> String {
+    guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "the URL" }
+    components.user = nil
+    components.password = nil
+    components.query = nil
+    components.fragment = nil
+    return components.string ?? "the URL"
+}

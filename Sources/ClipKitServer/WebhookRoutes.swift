@@ -1,0 +1,50 @@
+import ClipKitCore
+import ClipKitLedger
+import ClipKitProviders
+import Foundation
+import Hummingbird
+
+/// The job kind a WaveSpeed delivery becomes; its payload is `{"delivery": WEBHOOK_RECORD_ID}`.
+public let waveSpeedWebhookJobKind = "webhook.wavespeed"
+
+struct WebhookAnswer: Encodable {
+    var delivery: String
+    /// True when this webhook id was recorded before: acknowledged, nothing done again.
+    var duplicate: Bool
+    /// Whether the ledger knows the task the delivery names.
+    var taskKnown: Bool
+}
+
+extension Routes {
+    /// `POST /v1/webhooks/wavespeed`: checks the signature over the raw body (and the timestamp within
+    /// 300 s), records the delivery once per `webhook-id` and enqueues one job for it, in one transaction;
+    /// the work happens in the job. A delivery for a task the ledger does not know is recorded too.
+    @Sendable func waveSpeedWebhook(_ request: Request, _ context: ServerContext) async throws -> Response {
+        guard let secret = configuration.webhookSecret, !secret.isEmpty else {
+            throw APIError(.serviceUnavailable, "notConfigured", "the server has no WAVESPEED_WEBHOOK_SECRET; it cannot check webhooks")
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let body = Data(buffer: buffer)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        do {
+            try WebhookVerifier(secret: secret).verify(body: body, headers: headers)
+        } catch let rejection as WebhookVerifier.Rejection {
+            throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)
+        }
+        let webhookID = headers["webhook-id"] ?? ""
+        // WaveSpeed sends the prediction itself; some deliveries wrap it in "data".
+        let json = try? JSONDecoder().decode(JSONValue.self, from: body)
+        let providerTaskID = (json?["data"]?["id"] ?? json?["id"])?.stringValue
+        let text = String(decoding: body, as: UTF8.self)
+        let (delivery, isNew) = try await store.transaction { tx in
+            let recorded = try await tx.recordWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID, body: text)
+            if recorded.isNew {
+                _ = try await tx.enqueue(NewJob(kind: waveSpeedWebhookJobKind, payload: .object(["delivery": .string(recorded.delivery.id)]),
+                                                uniqueKey: "webhook:wavespeed:\(webhookID)"))
+            }
+            return recorded
+        }
+        return jsonResponse(WebhookAnswer(delivery: delivery.id, duplicate: !isNew, taskKnown: delivery.taskID != nil))
+    }
+}

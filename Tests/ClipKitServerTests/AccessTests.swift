@@ -1,0 +1,119 @@
+import ClipKitLedger
+import ClipKitTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+@testable import ClipKitServer
+
+/// A request for a route pattern, with its parameters filled in.
+func concrete(_ route: String) -> (method: HTTPMethod, path: String) {
+    let parts = route.split(separator: " ", maxSplits: 1)
+    let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "clip_x").replacingOccurrences(of: "{frame}", with: "last.png")
+    return (HTTPMethod(rawValue: String(parts[0])), path)
+}
+
+@Suite("auth, errors, health and the OpenAPI document")
+struct AccessTests {
+    @Test("every /v1 route but the webhook is 401 without a token, with a wrong one and with a revoked one",
+          arguments: LedgerBackend.allCases)
+    func everyRouteNeedsAToken(_ backend: LedgerBackend) async throws {
+        try await TestServer.with(backend) { server in
+            let guarded = server.server.routes.filter { $0.contains(" /v1/") && !$0.hasSuffix("/v1/webhooks/wavespeed") }
+            #expect(guarded.count >= 4)
+            let revoked = try await server.store.transaction { try await $0.createToken(name: "old") }.secret
+            #expect(try await server.store.transaction { try await $0.revokeToken("old") })
+            for route in guarded {
+                let (method, path) = concrete(route)
+                for token in [String?.none, "ck_wrong", revoked] {
+                    // nil: no Authorization header at all.
+                    let answer = try await server.send(method, path, headers: [("Content-Type", "video/mp4")], body: Data("x".utf8),
+                                                       token: token.map { .some($0) } ?? .none)
+                    #expect(answer.status == 401, "\(route) with \(token == nil ? "no token" : "a bad token"): \(answer.status)")
+                    #expect(answer.errorCode == "unauthorized", "\(route): \(answer.text)")
+                    #expect(!answer.text.contains(revoked))
+                }
+            }
+            // A malformed header is no token either.
+            let basic = try await server.send(.GET, "/v1/jobs", headers: [("Authorization", "Basic \(server.token)")], token: .none)
+            #expect(basic.status == 401)
+            #expect(try await server.send(.GET, "/v1/jobs").status == 200)
+            #expect(try await server.clipCount() == 0)
+        }
+    }
+
+    @Test("errors have one shape: unknown routes 404, malformed JSON 400, wrong content type 415", arguments: LedgerBackend.allCases)
+    func errorShape(_ backend: LedgerBackend) async throws {
+        try await TestServer.with(backend) { server in
+            let unknown = try await server.send(.GET, "/v1/nothing-here")
+            #expect(unknown.status == 404)
+            #expect(unknown.errorCode == "notFound")
+            #expect(try await server.anonymous(.GET, "/nowhere").errorCode == "notFound")
+            let malformed = try await server.send(.POST, "/v1/clips", headers: [("Content-Type", "application/json")], body: Data("{\"url\": ".utf8))
+            #expect(malformed.status == 400)
+            #expect(malformed.errorCode == "badRequest")
+            let noURL = try await server.send(.POST, "/v1/clips", headers: [("Content-Type", "application/json")], body: Data("{}".utf8))
+            #expect(noURL.status == 400)
+            let text = try await server.send(.POST, "/v1/clips", headers: [("Content-Type", "text/plain")], body: Data("hi".utf8))
+            #expect(text.status == 415)
+            #expect(text.errorCode == "unsupportedMediaType")
+            let badState = try await server.send(.GET, "/v1/jobs?state=sleeping")
+            #expect(badState.status == 400)
+            #expect(try await server.anonymous(.GET, "/healthz").status == 200)
+            let ready = try await server.anonymous(.GET, "/readyz")
+            #expect(ready.status == 200)
+            #expect(ready.json["database"] as? String == backend.rawValue)
+        }
+    }
+
+    @Test("the OpenAPI document is 3.1, is served, and describes every route the router has")
+    func openAPICoversRoutes() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let served = try await server.anonymous(.GET, "/openapi.json")
+            #expect(served.status == 200)
+            let document = served.json
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            for route in server.server.routes {
+                let parts = route.split(separator: " ", maxSplits: 1)
+                let operation = paths[String(parts[1])]?[parts[0].lowercased()]
+                #expect(operation != nil, "\(route) is not in openapi.json")
+            }
+            let described = paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } }
+            #expect(Set(described) == Set(server.server.routes), "openapi.json describes routes the server does not have")
+        }
+    }
+
+    @Test("the dashboard asks for a token, then lists clips, deliveries and jobs; the cookie is HttpOnly")
+    func dashboard() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let clip = try await server.upload(Samples.path(Samples.t2v480p), query: "?tier=480P")
+            let id = try #require(clip.json["id"] as? String)
+            let login = try await server.anonymous(.GET, "/")
+            #expect(login.status == 200)
+            #expect(login.text.contains("name=\"token\""))
+            #expect(!login.text.contains(id))
+            let refused = try await server.anonymous(.POST, "/login", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                     body: Data("token=ck_wrong".utf8))
+            #expect(refused.status == 401)
+            let signedIn = try await server.anonymous(.POST, "/login", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                      body: Data("token=\(server.token)".utf8))
+            #expect(signedIn.status == 303)
+            let cookie = try #require(signedIn.headers.first(name: "set-cookie"))
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            let pair = String(cookie.split(separator: ";")[0])
+            let page = try await server.anonymous(.GET, "/", headers: [("Cookie", pair)])
+            #expect(page.status == 200)
+            #expect(page.text.contains(id))
+            #expect(page.text.contains("http-equiv=\"refresh\""))
+            #expect(page.text.contains("480P"))
+            #expect(page.text.contains("/v1/clips/\(id)/frames/last.png"))
+            #expect(!page.text.contains(server.token))
+            // The cookie opens GET routes (the page's images), never a write.
+            #expect(try await server.anonymous(.GET, "/v1/clips/\(id)/frames/last.png", headers: [("Cookie", pair)]).status == 200)
+            let post = try await server.anonymous(.POST, "/v1/clips", headers: [("Cookie", pair), ("Content-Type", "video/mp4")],
+                                                  body: try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p))))
+            #expect(post.status == 401)
+        }
+    }
+}
