@@ -10,6 +10,7 @@ import PackageDescription
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   ClipKitLedger (clips, tasks, money, budgets and the durable job queue; SQLite or PostgreSQL, no HTTP or FFmpeg)
+//   ClipKitService (generation requests as durable jobs over the ledger: submit once, poll, download, verify)
 //   ClipKit (what a pipeline imports: re-exports Core, Media, Audit, Providers and Chain)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
@@ -100,6 +101,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Generation requests as durable jobs (submit once, poll, download, verify) over the ledger; no HTTP
+        // server: the front ends (`clipkit serve`, a worker) call it.
+        .target(
+            name: "ClipKitService",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitLedger",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Job throughput of both stores (bench/jobs.sh).
         .executableTarget(name: "ClipKitBench", dependencies: ["ClipKitLedger", "ClipKitPostgresHarness"]),
         .target(name: "ClipKitConsole", dependencies: ["ClipKitCore"]),
@@ -135,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "ClipKitLedgerTests",
             dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
+        ),
+        .testTarget(
+            name: "ClipKitServiceTests",
+            dependencies: ["ClipKitService", "ClipKitLedger", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitCore",
+                           "ClipKitMedia", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness"]
         ),
         .testTarget(
             name: "ClipKitCLITests",
