@@ -149,7 +149,8 @@ extension TaskService {
 
     /// Downloads the output to `clips/TASK.mp4` through a partial file a rerun continues; a clip already
     /// in place that probes as video is kept. An expired URL (XML/HTML answer) is recorded on the task and
-    /// kills the job; a cut transfer is retried by the job's backoff.
+    /// kills the job; a cut transfer is retried by the job's backoff, and recorded on the task when the
+    /// last attempt fails too.
     func downloadStep(_ context: JobContext) async throws {
         let payload = try context.job.payload(as: StepPayload.self)
         let task = try await storedTask(payload.task)
@@ -165,10 +166,12 @@ extension TaskService {
             do {
                 _ = try await runner.download(url: url, taskID: providerTaskID, clipPath: path)
             } catch let error as ProviderError {
-                guard case .downloadExpired = error else { throw error }
+                // Recorded on the task when no retry is left: an expired URL, or the job's last attempt.
+                let expired = if case .downloadExpired = error { true } else { false }
+                guard expired || context.lease.attempt >= context.lease.maxAttempts else { throw error }
                 try await ledger.transaction { tx in
                     guard var current = try await tx.task(task.id) else { return }
-                    current.errorCode = "clipkit.downloadExpired"
+                    current.errorCode = expired ? "clipkit.downloadExpired" : "clipkit.download"
                     current.errorMessage = error.description
                     try await tx.updateTask(current)
                 }

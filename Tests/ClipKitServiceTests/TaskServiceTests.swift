@@ -148,6 +148,24 @@ import Testing
         }
     }
 
+    @Test("an expired output URL (object storage's XML error) is recorded on the task, and no clip is stored")
+    func expiredURL() async throws {
+        var faults = SandboxFaults.fast
+        faults.expiredURLRate = 1
+        try await ServiceHarness.with(.sqlite, faults: faults) { h in
+            let accepted = try await h.service.submit(lighthouse())
+            try await h.runAllJobs()
+            let task = try #require(try await h.service.task(id: accepted.id))
+            #expect(task.state == "succeeded" && task.error?.code == "clipkit.downloadExpired" && task.clip == nil)
+            #expect(try await h.ledger.jobs(kind: TaskService.Kind.download).map(\.state) == [.dead])
+            #expect(try await h.ledger.jobs(kind: TaskService.Kind.verify).isEmpty)
+            #expect(try await h.clips().isEmpty)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: h.data + "/clips")) ?? []
+            #expect(files.isEmpty, "nothing of the XML answer is kept: \(files)")
+            #expect(await h.created() == 1)
+        }
+    }
+
     @Test("concurrent requests never pass the account budget; the bills settle their reservations", arguments: LedgerBackend.allCases)
     func budget(_ backend: LedgerBackend) async throws {
         try await ServiceHarness.with(backend) { h in
@@ -209,6 +227,41 @@ import Testing
             let unmatched = try await ledger.read { try await $0.unmatchedWebhookDeliveries() }
             #expect(unmatched.map(\.webhookID) == ["msg_2"] && unmatched[0].processedAt == nil)
             #expect(await h.created() == 1)
+        }
+    }
+
+    @Test("i2v from a data URI: the image is kept once under inputs/, the ledger holds only its length, the clip starts from it")
+    func dataURIImage() async throws {
+        try await ServiceHarness.with(.sqlite) { h in
+            // A smooth 4:3 gradient: 4:2:0 video keeps it, so PSNR measures the generation.
+            let (width, height) = (640, 480)
+            var pixels = [UInt8](repeating: 0, count: width * height * 3)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = (y * width + x) * 3
+                    (pixels[i], pixels[i + 1], pixels[i + 2]) = (UInt8(50 + x / 4), UInt8(70 + y / 4), 140)
+                }
+            }
+            let picture = RGBImage(width: width, height: height, pixels: pixels)
+            let png = try await picture.encoded(as: .png)
+            let request = TaskRequest(provider: "dashscope", model: "wan2.2-i2v-flash", prompt: "slow push in",
+                                      image: "data:image/png;base64," + png.base64EncodedString(), resolution: "480P", duration: 5)
+            let accepted = try await h.service.submit(request)
+            #expect(accepted.request?["image"]?.stringValue == "data:image/png;base64,<\(png.base64EncodedString().utf8.count) bytes>")
+            let inputs = try FileManager.default.contentsOfDirectory(atPath: h.data + "/inputs")
+            #expect(inputs.count == 1)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: h.data + "/inputs/" + inputs[0])) == png)
+            _ = try await h.service.submit(request)  // the same image again: the same file
+            #expect(try FileManager.default.contentsOfDirectory(atPath: h.data + "/inputs") == inputs)
+
+            try await h.runAllJobs()
+            let task = try #require(try await h.service.task(id: accepted.id))
+            let clip = try #require(task.clip)
+            let sent = try #require(task.request?["input"]?["img_url"]?.stringValue)
+            #expect(sent.hasPrefix("data:image/png;base64,<") && sent.hasSuffix(" bytes>"))
+            let first = try await RGBImage.load(h.data + "/" + (try #require(clip.frames["first"])))
+            #expect(first.psnr(against: try await picture.resized(width: first.width, height: first.height)) > 30)
+            #expect(await h.created() == 2)
         }
     }
 
