@@ -23,13 +23,12 @@ public final class TaskService: Sendable {
     }
 
     public struct Configuration: Sendable {
-        /// Wait between status queries (a real provider takes minutes; the sandbox about a second).
-        public var pollInterval: Duration
-        /// How long one poll job keeps polling before it hands over to the next round (a new job), so
-        /// that no job holds a worker place for the whole generation.
+        /// How one poll job spends its time: it polls for up to this long, then hands over to the next
+        /// round's job, so that no job holds a worker place for the whole generation.
         public var pollSlice: Duration
-        /// Submit retries inside one job (429s), listing settle and clock skew for recovering a lost answer,
-        /// download resumes inside one job.
+        /// Polling (`pollInterval`, growing by `pollBackoff` per round up to `maxPollInterval`; polling stops
+        /// `deadline` after the request), submit retries inside one job (429s), listing settle and clock skew
+        /// for recovering a lost answer, download resumes inside one job.
         public var runner: RunnerOptions
         /// Prices for budget estimates and the bill.
         public var priceBook: PriceBook
@@ -38,10 +37,8 @@ public final class TaskService: Sendable {
         /// Claims allowed per step job before it is dead.
         public var maxAttempts: Int
 
-        public init(pollInterval: Duration = .seconds(3), pollSlice: Duration = .seconds(20),
-                    runner: RunnerOptions = RunnerOptions(), priceBook: PriceBook = .builtIn, budgets: [String] = ["account"],
-                    maxAttempts: Int = 8) {
-            self.pollInterval = pollInterval
+        public init(pollSlice: Duration = .seconds(20), runner: RunnerOptions = RunnerOptions(), priceBook: PriceBook = .builtIn,
+                    budgets: [String] = ["account"], maxAttempts: Int = 8) {
             self.pollSlice = pollSlice
             self.runner = runner
             self.priceBook = priceBook

@@ -98,7 +98,7 @@ extension TaskService {
 
     /// Polls for up to `pollSlice`, recording every status; a finished task enqueues its download, a
     /// failed one is recorded with the provider's code and its reservation released; a running one hands
-    /// over to the next round's job.
+    /// over to the next round's job, each round polling less often, until the runner's deadline.
     func pollStep(_ context: JobContext) async throws {
         let payload = try context.job.payload(as: StepPayload.self)
         let task = try await storedTask(payload.task)
@@ -106,6 +106,9 @@ extension TaskService {
         let client = try providers.client(payload.request.provider)
         let clock = ContinuousClock()
         let end = clock.now + configuration.pollSlice
+        let options = configuration.runner
+        let round = payload.round ?? 0
+        let interval = min(options.pollInterval * pow(options.pollBackoff, Double(min(round, 60))), options.maxPollInterval)
         while true {
             let snapshot = try await client.status(taskID: providerTaskID)
             try await ledger.transaction { tx in
@@ -134,14 +137,24 @@ extension TaskService {
                     }
                     try await tx.releaseReservations(reference: task.id)
                 case .pending, .running:
-                    guard clock.now + configuration.pollInterval >= end else { return }
-                    _ = try await tx.enqueue(try step(Kind.poll, task: task.id, request: payload.request, round: (payload.round ?? 0) + 1,
-                                                  runAt: tx.now.addingTimeInterval(configuration.pollInterval.secondsValue)))
+                    let waited = tx.now.timeIntervalSince(current.createdAt)
+                    if waited > options.deadline.secondsValue {
+                        // As the CLI's deadline: the task is left at the provider, its reservation held
+                        // (it may still be billed), and the task says why nobody follows it any more.
+                        current.errorCode = "clipkit.deadlineExceeded"
+                        current.errorMessage = "\(client.name) task \(providerTaskID) not finished after \(Int(waited)) s "
+                            + "(last status \(snapshot.status)); no longer polled"
+                        try await tx.updateTask(current)
+                    } else {
+                        guard clock.now + interval >= end else { return }
+                        _ = try await tx.enqueue(try step(Kind.poll, task: task.id, request: payload.request, round: round + 1,
+                                                          runAt: tx.now.addingTimeInterval(interval.secondsValue)))
+                    }
                 }
                 try await context.complete(in: tx)
             }
             if context.completed { return }
-            try await Task.sleep(for: configuration.pollInterval)
+            try await Task.sleep(for: interval)
         }
     }
 

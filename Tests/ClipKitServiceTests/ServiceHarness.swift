@@ -23,12 +23,13 @@ struct ServiceHarness {
 
     static var configuration: TaskService.Configuration {
         TaskService.Configuration(
-            pollInterval: .milliseconds(40), pollSlice: .seconds(2),
-            runner: RunnerOptions(submitRetry: fast, downloadRetry: fast, listingSettle: .milliseconds(50)))
+            pollSlice: .seconds(2),
+            runner: RunnerOptions(pollInterval: .milliseconds(40), maxPollInterval: .milliseconds(200), submitRetry: fast,
+                                  downloadRetry: fast, listingSettle: .milliseconds(50)))
     }
 
     /// - Parameter wrap: lets a test stand between the service and the real client.
-    static func with(_ backend: LedgerBackend, faults: SandboxFaults = .fast,
+    static func with(_ backend: LedgerBackend, faults: SandboxFaults = .fast, configuration: TaskService.Configuration = configuration,
                      wrap: @escaping @Sendable (any VideoProvider) -> any VideoProvider = { $0 },
                      _ body: (ServiceHarness) async throws -> Void) async throws {
         try await SandboxSession.with(faults, scratch: "service-" + UUID().uuidString.prefix(8)) { session in

@@ -166,6 +166,26 @@ import Testing
         }
     }
 
+    @Test("a task still running at the deadline is no longer polled and says why; its reservation stays held")
+    func deadline() async throws {
+        var faults = SandboxFaults.fast
+        faults.runMs = 600_000
+        var configuration = ServiceHarness.configuration
+        (configuration.pollSlice, configuration.runner.deadline) = (.milliseconds(300), .seconds(1))
+        try await ServiceHarness.with(.sqlite, faults: faults, configuration: configuration) { h in
+            try await h.ledger.transaction { try await $0.setBudget("account", limit: Money(10, "CNY")) }
+            let accepted = try await h.service.submit(lighthouse())
+            try await h.runAllJobs()
+            let task = try #require(try await h.service.task(id: accepted.id))
+            #expect(task.state == "running" && task.error?.code == "clipkit.deadlineExceeded")
+            #expect(task.error?.message?.contains(task.providerTaskID ?? "?") == true)
+            let polls = try await h.ledger.jobs(kind: TaskService.Kind.poll)
+            #expect(polls.count > 1 && polls.allSatisfy { $0.state == .succeeded })
+            #expect(try await h.ledger.jobs(kind: TaskService.Kind.download).isEmpty)
+            #expect(try await h.ledger.budgets().first?.reserved == Self.price)
+        }
+    }
+
     @Test("concurrent requests never pass the account budget; the bills settle their reservations", arguments: LedgerBackend.allCases)
     func budget(_ backend: LedgerBackend) async throws {
         try await ServiceHarness.with(backend) { h in
