@@ -10,6 +10,7 @@ import PackageDescription
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
 //   ClipKitChain (storyboard → generations → verified clips → one video; durable, resumable)
 //   ClipKitLedger (clips, tasks, money, budgets and the durable job queue; SQLite or PostgreSQL, no HTTP or FFmpeg)
+//   ClipKitService (generation requests as durable jobs over the ledger: submit once, poll, download, verify)
 //   ClipKit (what a pipeline imports: re-exports Core, Media, Audit, Providers and Chain)
 //   ClipKitServer (`clipkit serve`: Hummingbird routes, bearer auth, dashboard over the ledger and the library)
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
@@ -101,12 +102,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Generation requests as durable jobs (submit once, poll, download, verify) over the ledger; no HTTP
+        // server: the front ends (`clipkit serve`, a worker) call it.
+        .target(
+            name: "ClipKitService",
+            dependencies: [
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitLedger",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // `clipkit serve`'s HTTP front end: routes, auth and the dashboard. No media or billing logic and no
         // FFmpeg: it calls ClipKitMedia's async API and keeps what it learns in the ledger.
         .target(
             name: "ClipKitServer",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders",
+                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders", "ClipKitService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -164,6 +174,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ClipKitServiceTests",
+            dependencies: ["ClipKitService", "ClipKitLedger", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitCore",
+                           "ClipKitMedia", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness"]
         ),
         .testTarget(
             name: "ClipKitCLITests",

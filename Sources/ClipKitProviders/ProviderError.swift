@@ -119,7 +119,7 @@ public enum ProviderError: ClipKitError {
     }
 
     /// True for errors that a later attempt may not repeat (rate limits, server errors, network).
-    var isTransient: Bool {
+    public var isTransient: Bool {
         switch self {
         case .http(_, _, let status, _, _): return status == 429 || status >= 500
         case .transport: return true

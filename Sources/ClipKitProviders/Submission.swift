@@ -3,8 +3,14 @@ import Foundation
 
 // Submit, with recovery from a lost answer.
 extension TaskRunner {
-    func submit(_ prepared: PreparedSubmission,
-                events: @Sendable (RunEvent) async -> Void) async throws -> (SubmittedTask, Bool) {
+    /// Submits a prepared request once, retrying only what certainly created no task (429, a refused
+    /// connection) and looking for the task a lost answer may have created (`lookForTask`). Returns the
+    /// task and whether it was found by listing. A caller that records durably (the service's jobs)
+    /// calls this step on its own, then `download`.
+    /// - Throws: the provider's refusal, or `ProviderError.submissionUncertain` when a task may exist
+    ///   but cannot be found.
+    public func submit(_ prepared: PreparedSubmission,
+                       events: @Sendable (RunEvent) async -> Void = { _ in }) async throws -> (task: SubmittedTask, recovered: Bool) {
         let started = Date()
         var attempt = 0
         while true {
@@ -21,7 +27,7 @@ extension TaskRunner {
                 if provider.supportsTaskListing {
                     await events(.retrying(reason: "\(failure.error); looking for the task it may have created",
                                            delay: .zero))
-                    if let found = try await lookForTask(prepared, since: started, cause: failure.error, events: events) {
+                    if let found = try await lookForTask(prepared, since: started, cause: failure.error.description, events: events) {
                         return (SubmittedTask(taskID: found, status: nil), true)
                     }
                     retryable = true  // listed twice, nothing new: no task was created
@@ -45,11 +51,12 @@ extension TaskRunner {
         }
     }
 
-    /// Lists the account's recent tasks of the model for one created since the submission began.
-    /// Returns its id, nil when none appeared (after a settle delay and a second look).
+    /// Lists the account's recent tasks of the model for one created since the submission began, other
+    /// than this process's and `options.excludedTaskIDs`. Returns its id, nil when none appeared (after
+    /// a settle delay and a second look). `cause` says why it is looked for, in messages.
     /// - Throws: `ProviderError.submissionUncertain` when several match or the listing fails.
-    func lookForTask(_ prepared: PreparedSubmission, since started: Date, cause: ProviderError,
-                     events: @Sendable (RunEvent) async -> Void) async throws -> String? {
+    public func lookForTask(_ prepared: PreparedSubmission, since started: Date, cause: String,
+                            events: @Sendable (RunEvent) async -> Void = { _ in }) async throws -> String? {
         let since = started.addingTimeInterval(-options.clockSkew.seconds)
         let known = await KnownTasks.shared.ids.union(options.excludedTaskIDs)
         for round in 0..<2 {

@@ -89,15 +89,9 @@ public struct TaskRunner: Sendable {
         record.outputURL = url
         try RecordFile.write(record, to: recordPath)
 
-        let media = provider.media
-        let downloader = Downloader(transport: transport, probe: { await media.probe($0) }, maxResumes: options.maxDownloadResumes,
-                                    retry: options.downloadRetry)
-        let result: Downloader.Result
+        let info: MediaInfo
         do {
-            result = try await downloader.download(
-                url: url, taskID: record.taskID, partialPath: Self.partialPath(clipPath: clipPath, taskID: record.taskID),
-                destination: clipPath, overwrite: options.overwrite,
-                progress: { bytes, total in await events(.downloading(bytes: bytes, total: total)) })
+            info = try await download(url: url, taskID: record.taskID, clipPath: clipPath, events: events)
         } catch let error as ProviderError {
             let code: String = if case .downloadExpired = error { "clipkit.downloadExpired" } else { "clipkit.download" }
             record.error = TaskRecord.TaskError(code: code, message: error.description)
@@ -107,8 +101,24 @@ public struct TaskRunner: Sendable {
         record.outputFile = URL(fileURLWithPath: clipPath).lastPathComponent
         record.error = nil
         try RecordFile.write(record, to: recordPath)
-        await events(.downloaded(result.info))
-        return RunResult(record: record, clipPath: clipPath, recordPath: recordPath, media: result.info)
+        await events(.downloaded(info))
+        return RunResult(record: record, clipPath: clipPath, recordPath: recordPath, media: info)
+    }
+
+    /// Downloads a task's output to `clipPath` through a hidden partial file named after the task, so a
+    /// rerun (a resumed process, a retried job) continues the same transfer with `Range`; the file is
+    /// probed before it is renamed into place. Returns the clip as probed.
+    /// - Throws: `ProviderError.downloadExpired` (an XML/HTML answer: nothing saved),
+    ///   `ProviderError.downloadFailed` (the partial file is kept for the next try), `OutputFileError`.
+    public func download(url: String, taskID: String, clipPath: String,
+                         events: @Sendable (RunEvent) async -> Void = { _ in }) async throws -> MediaInfo {
+        let media = provider.media
+        let downloader = Downloader(transport: transport, probe: { await media.probe($0) }, maxResumes: options.maxDownloadResumes,
+                                    retry: options.downloadRetry)
+        return try await downloader.download(
+            url: url, taskID: taskID, partialPath: Self.partialPath(clipPath: clipPath, taskID: taskID),
+            destination: clipPath, overwrite: options.overwrite,
+            progress: { bytes, total in await events(.downloading(bytes: bytes, total: total)) }).info
     }
 
     /// Where a clip downloads before it is verified: hidden, beside the clip, named after the task so

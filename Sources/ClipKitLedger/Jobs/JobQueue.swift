@@ -232,6 +232,11 @@ extension LedgerTransaction {
         try await queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = $1", [.int(id.rawValue)]).map(Self.job)
     }
 
+    /// The job kept under a unique key, in any state.
+    public func job(uniqueKey: String) async throws -> Job? {
+        try await queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE unique_key = $1", [.text(uniqueKey)]).map(Self.job)
+    }
+
     /// Jobs newest first, optionally of one state and kind, before `beforeID` (for paging).
     public func jobs(state: JobState? = nil, kind: String? = nil, limit: Int = 100, beforeID: JobID? = nil)
         async throws -> [Job]

@@ -290,7 +290,9 @@ public struct JobContext: Sendable {
     public let store: any LedgerStore
     private let completion = CompletionFlag()
 
-    init(job: Job, lease: JobLease, store: any LedgerStore) {
+    /// A context for a job claimed with `claimJobs` and run outside a `JobWorker` (a one-shot command, or a
+    /// test that runs a handler and then abandons it as a crashed worker would).
+    public init(job: Job, lease: JobLease, store: any LedgerStore) {
         self.job = job
         self.lease = lease
         self.store = store
@@ -304,7 +306,8 @@ public struct JobContext: Sendable {
         completion.set()
     }
 
-    var completed: Bool { completion.isSet }
+    /// Whether the handler completed the job itself with `complete(in:)`.
+    public var completed: Bool { completion.isSet }
 }
 
 /// A handler's failure that says what to do with the job.

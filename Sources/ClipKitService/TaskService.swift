@@ -1,0 +1,213 @@
+import ClipKitAudit
+import ClipKitCore
+import ClipKitLedger
+import ClipKitProviders
+import Crypto
+import Foundation
+
+/// Turns generation requests into durable jobs in the ledger and runs them: submit once, poll, download,
+/// verify (probe, requirements, first and last frames, the clip and its bill recorded). The HTTP front end
+/// calls `submit`, `task(id:)` and `tasks(status:since:)`; every node that runs jobs registers
+/// `handlers()` with its `JobWorker`. Each step is one job, safe to run again (delivery is at least once);
+/// see docs/ledger.md, "Task jobs".
+public final class TaskService: Sendable {
+    /// The job kinds the service enqueues and handles.
+    public enum Kind {
+        public static let submit = "task.submit"
+        public static let poll = "task.poll"
+        public static let download = "task.download"
+        public static let verify = "task.verify"
+        /// A recorded provider webhook delivery (see `enqueueWebhook`).
+        public static let webhook = "task.webhook"
+        public static let all = [submit, poll, download, verify, webhook]
+    }
+
+    public struct Configuration: Sendable {
+        /// How one poll job spends its time: it polls for up to this long, then hands over to the next
+        /// round's job, so that no job holds a worker place for the whole generation.
+        public var pollSlice: Duration
+        /// Polling (`pollInterval`, growing by `pollBackoff` per round up to `maxPollInterval`; polling stops
+        /// `deadline` after the request), submit retries inside one job (429s), listing settle and clock skew
+        /// for recovering a lost answer, download resumes inside one job.
+        public var runner: RunnerOptions
+        /// Prices for budget estimates and the bill.
+        public var priceBook: PriceBook
+        /// Budgets each submission is reserved on, when they exist in the ledger (`setBudget`).
+        public var budgets: [String]
+        /// Claims allowed per step job before it is dead.
+        public var maxAttempts: Int
+
+        public init(pollSlice: Duration = .seconds(20), runner: RunnerOptions = RunnerOptions(), priceBook: PriceBook = .builtIn,
+                    budgets: [String] = ["account"], maxAttempts: Int = 8) {
+            self.pollSlice = pollSlice
+            self.runner = runner
+            self.priceBook = priceBook
+            self.budgets = budgets
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    public let ledger: any LedgerStore
+    /// Holds `clips/`, `frames/` and `inputs/` (a shared mount when several machines run jobs).
+    public let dataDirectory: String
+    public let providers: ProviderDirectory
+    public let configuration: Configuration
+
+    public init(ledger: any LedgerStore, dataDirectory: String, providers: ProviderDirectory,
+                configuration: Configuration = Configuration()) {
+        self.ledger = ledger
+        self.dataDirectory = dataDirectory
+        self.providers = providers
+        self.configuration = configuration
+    }
+
+    // MARK: - Requests
+
+    /// Records a request and enqueues its submission; returns at once (HTTP 202) with the task, state
+    /// `submitting`. The same `idempotencyKey` again returns the same task and makes no second job; with
+    /// another request it is refused. When a configured budget exists, the request's estimate is reserved
+    /// on it in the same transaction, so concurrent requests never pass its limit.
+    /// - Throws: `TaskServiceError` (invalid request, unknown provider, unpriced under a budget),
+    ///   `ProviderError.missingAPIKey` / `.modeUnsupported`, `LedgerError.budgetExceeded`,
+    ///   `LedgerError.idempotencyKeyReused`, `LedgerError` when the database fails.
+    @discardableResult
+    public func submit(_ request: TaskRequest, idempotencyKey: String? = nil) async throws -> TaskSummary {
+        try request.validate()
+        let client = try providers.client(request.provider)
+        var stored = request
+        let mode = try generationRequest(stored).mode
+        if let kind = ProviderKind(rawValue: client.name), !kind.supports(mode) {
+            throw ProviderError.modeUnsupported(provider: client.name, mode: mode, model: request.model ?? "")
+        }
+        if stored.model == nil { stored.model = ProviderKind(rawValue: client.name)?.defaultModel(for: mode) }
+        let model = stored.model ?? ""
+        let fingerprint = requestFingerprint(try Self.canonicalJSON(request))
+        stored.image = try stored.image.map { try saveInput($0, field: "image") }
+        stored.lastImage = try stored.lastImage.map { try saveInput($0, field: "lastImage") }
+        let estimate = configuration.priceBook.rule(provider: client.name, model: model, tier: request.tier)?
+            .charge(seconds: request.duration.map { Decimal($0) })
+        let recorded = try JSONDecoder().decode(JSONValue.self, from: Self.canonicalJSON(request))
+
+        let id = try await ledger.transaction { tx -> String in
+            func create() async throws -> String {
+                let (task, _) = try await tx.insertTask(ProviderTaskRecord(
+                    requestKey: "request:" + UUID().uuidString.lowercased(), provider: client.name, model: model,
+                    endpoint: client.endpoint, request: recorded))
+                var budgets: [String] = []
+                for name in configuration.budgets {
+                    if try await tx.budget(name) != nil { budgets.append(name) }
+                }
+                if !budgets.isEmpty {
+                    guard let estimate else {
+                        throw TaskServiceError(.unpriced, "no price for \(client.name) \(model) \(request.resolution ?? ""), "
+                            + "so the budget \(budgets.joined(separator: ", ")) cannot be kept")
+                    }
+                    try await tx.reserve(estimate, on: budgets, reference: task.id)
+                }
+                _ = try await tx.enqueue(try step(Kind.submit, task: task.id, request: stored))
+                return task.id
+            }
+            guard let idempotencyKey else { return try await create() }
+            return try await tx.idempotent(scope: "tasks", key: idempotencyKey, fingerprint: fingerprint, create: create)
+                .resourceID
+        }
+        guard let task = try await task(id: id) else { throw LedgerError(.notFound, "task \(id) vanished after it was recorded") }
+        return task
+    }
+
+    /// The task as the ledger holds it now, with its status history, usage, bill, output URL and clip.
+    public func task(id: String) async throws -> TaskSummary? {
+        try await ledger.read { tx in
+            guard let task = try await tx.task(id) else { return nil }
+            let clip = try await task.clipID.asyncMap { try await tx.clip($0) } ?? nil
+            return TaskSummary(task, clip: clip)
+        }
+    }
+
+    /// Tasks newest first, optionally in one state (`submitting`, `queued`, `running`, `succeeded`,
+    /// `failed`, `canceled`, `unknown`) and created since a time.
+    public func tasks(status: String? = nil, since: Date? = nil, limit: Int = 100) async throws -> [TaskSummary] {
+        try await ledger.read { tx in
+            var summaries: [TaskSummary] = []
+            for task in try await tx.tasks(state: status, since: since, limit: limit) {
+                let clip = try await task.clipID.asyncMap { try await tx.clip($0) } ?? nil
+                summaries.append(TaskSummary(task, clip: clip))
+            }
+            return summaries
+        }
+    }
+
+    // MARK: - Jobs
+
+    /// The handlers of every task job kind, for a `JobWorker` (the server's and `clipkit worker`'s).
+    public func handlers() -> [String: JobWorker.Handler] {
+        [
+            Kind.submit: { try await self.submitStep($0) },
+            Kind.poll: { try await self.pollStep($0) },
+            Kind.download: { try await self.downloadStep($0) },
+            Kind.verify: { try await self.verifyStep($0) },
+            Kind.webhook: { try await self.webhookStep($0) },
+        ]
+    }
+
+    /// What every step job carries: the ledger task and the request as stored (images as URLs or files
+    /// under the data directory; no secrets).
+    struct StepPayload: Codable, Sendable {
+        var task: String
+        var request: TaskRequest
+        /// The poll round (each round is its own job).
+        var round: Int?
+    }
+
+    func step(_ kind: String, task: String, request: TaskRequest, round: Int? = nil, runAt: Date? = nil,
+              key: String? = nil) throws -> NewJob {
+        let key = key ?? [kind, task, round.map(String.init)].compactMap { $0 }.joined(separator: ":")
+        return try NewJob(kind: kind, encoding: StepPayload(task: task, request: request, round: round), uniqueKey: key,
+                          runAt: runAt, maxAttempts: configuration.maxAttempts)
+    }
+
+    // MARK: - Files
+
+    var clipsDirectory: String { dataDirectory + "/clips" }
+    var framesDirectory: String { dataDirectory + "/frames" }
+
+    func clipPath(_ taskID: String) -> String { clipsDirectory + "/\(taskID).mp4" }
+
+    /// A URL as given; a data URI saved as `inputs/SHA256.EXT` (the same bytes, the same file) and named
+    /// by that relative path.
+    private func saveInput(_ reference: String, field: String) throws -> String {
+        if InputImage.isURL(reference) { return reference }
+        let (bytes, ext) = try InputImage.decode(dataURI: reference, field: field)
+        let relative = "inputs/" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "." + ext
+        let path = dataDirectory + "/" + relative
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: dataDirectory + "/inputs", withIntermediateDirectories: true)
+            try OutputFile(path, overwrite: true).write(bytes)
+        }
+        return relative
+    }
+
+    /// The provider-neutral request of a stored one.
+    func generationRequest(_ request: TaskRequest) throws -> GenerationRequest {
+        func input(_ reference: String) -> ImageInput {
+            InputImage.isURL(reference) ? .url(reference) : .file(dataDirectory + "/" + reference)
+        }
+        return GenerationRequest(
+            model: request.model ?? "", prompt: request.prompt, negativePrompt: request.negativePrompt,
+            firstImage: request.image.map(input), lastImage: request.lastImage.map(input), resolution: request.tier,
+            size: request.size, duration: request.duration, seed: request.seed, audio: request.audio)
+    }
+
+    static func canonicalJSON<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
