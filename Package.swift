@@ -123,7 +123,9 @@ let package = Package(
         // libFuzzer's target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh); pure Swift.
         .executableTarget(name: "ClipKitFuzz", dependencies: ["ClipKitMP4"]),
         // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
-        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
+        // Links ClipKitRemote (AsyncHTTPClient, NIO: static Swift code, no new shared library) so that
+        // `clipkit probe https://…` is answered here too; measured: local probes start no slower.
+        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMP4", "ClipKitRemote"]),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [

@@ -120,9 +120,9 @@ struct RemoteProbeTests {
         }
     }
 
-    @Test("bad files on the server get the local probe's codes: a cut clip, an XML page saved as a clip")
+    @Test("bad files on the server get the local probe's codes: empty, cut, an XML page saved as a clip, audio only")
     func badFilesAsLocally() async throws {
-        let bad = try Fixtures.shared.badInputs().filter { [.truncated, .notMedia].contains($0.code) }
+        let bad = try Fixtures.shared.badInputs().filter { [.empty, .truncated, .notMedia, .noVideo].contains($0.code) }
         var files: [String: String] = [:]
         for (path, _) in bad { files[URL(fileURLWithPath: path).lastPathComponent] = path }
         try await withServer(files) { server in
@@ -226,7 +226,7 @@ struct RemoteProbeTests {
         }
     }
 
-    @Test("clipkit probe URL prints byte for byte what a local probe prints, the path aside")
+    @Test("clipkit probe URL prints byte for byte what a local probe prints, the path aside; the launcher answers it")
     func cliOutput() async throws {
         let path = try moovAtEnd(Samples.audio720p)
         try await withServer(["clip.mp4": path]) { server in
@@ -239,6 +239,15 @@ struct RemoteProbeTests {
                 #expect(remote.status == 0, "\(remote.stderr)")
                 #expect(remote.text == local.text.replacingOccurrences(of: path, with: url))
             }
+            // `clipkit` alone in a directory (no engine to hand on to) answers the URL itself.
+            let alone = Fixtures.shared.scratch("launcher-alone")
+            try FileManager.default.createDirectory(atPath: alone, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: binary, toPath: alone + "/clipkit")
+            let mixed = try Tool.capture(alone + "/clipkit", ["probe", "--format", "jsonl", url, path])
+            let engine = try Tool.capture(binary + "-engine", ["probe", "--format", "jsonl", url, path])
+            #expect(mixed.status == 0, "\(mixed.stderr)")
+            #expect(mixed.stdout == engine.stdout)
+            #expect(mixed.text.split(separator: "\n").count == 2)
         }
     }
 }
