@@ -5,12 +5,15 @@
 # Prints requests and bytes per clip (counted by the server) and the per-clip time ratio; then one
 # clip, one process each, with hyperfine.
 #   bench/remote-probe.sh [COUNT] [FFPROBE_COUNT]      (default: 1000 and 50)
+#   CONFIG=debug bench/remote-probe.sh                  (the debug build: no release build needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000}
 FFPROBE_COUNT=${2:-50}
-for product in clipkit clipkit-engine ClipKitRemoteBench; do swift build -c release --product "$product" >&2; done
-BIN=.build/release
+CONFIG=${CONFIG:-release}
+for product in clipkit clipkit-engine ClipKitRemoteBench; do swift build -c "$CONFIG" --product "$product" >&2; done
+BIN=.build/$CONFIG
+echo "build: $CONFIG; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 work=$(mktemp -d)
 samples=(samples/wan*.mp4)
 "$BIN/ClipKitRemoteBench" "$COUNT" "${samples[@]}" > "$work/base" &
