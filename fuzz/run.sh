@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of ClipKitMP4's readers of untrusted bytes:
 # the MP4 index reader, the file sniffer, the H.264/HEVC parameter-set parsers and the AAC
-# configuration reader (Sources/ClipKitMP4/FuzzEntry.swift). Pure Swift: no FFmpeg is linked.
+# configuration reader, and the SEI and H.264 slice-header readers (Sources/ClipKitMP4/FuzzEntry.swift).
+# Pure Swift: no FFmpeg is linked.
 #
 #   fuzz/run.sh SECONDS [libFuzzer flags…]     e.g. fuzz/run.sh 3600 -jobs=2 -workers=2
 #

@@ -124,8 +124,10 @@ public actor ChainRunner {
                 await events(.attemptFailed(index: i, reason: reason, willRetry: state.segments[i].attempts.count < options.maxAttempts))
                 continue
             }
-            try settleLastAttempt(i, outcome: .accepted, reason: nil)
+            // The clip is saved with its acceptance: a kill during the colour measurement or the last frame
+            // must resume from this clip, not pay for a new one.
             state.segments[i].clip = result.clipPath
+            try settleLastAttempt(i, outcome: .accepted, reason: nil)
             try await measureColor(i, clip: result.clipPath)
             try await saveLastFrame(of: i, clip: result.clipPath)
             await events(.accepted(index: i, clip: result.clipPath))
