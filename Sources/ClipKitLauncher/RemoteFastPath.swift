@@ -18,7 +18,7 @@ func remoteFastProbe(_ urls: [String]) -> [MediaInfo]? {
                 next += 1
                 group.addTask { (index, await answer(urls[index])) }
             }
-            while next < min(urls.count, 16) { start() }
+            while next < min(urls.count, RemoteProbe.concurrency) { start() }
             while let (index, info) = await group.next() {
                 guard let info else {
                     group.cancelAll()

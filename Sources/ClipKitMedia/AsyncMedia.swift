@@ -61,7 +61,7 @@ extension MediaProbe {
                 }
             }
             // Remote probes wait on the network, not the CPU: more of them in flight (still bounded).
-            let inFlight = paths.contains(where: RemoteClip.isRemote) && !deep ? remoteInFlight : MediaExecutor.shared.threadCount
+            let inFlight = paths.contains(where: RemoteClip.isRemote) && !deep ? RemoteProbe.concurrency : MediaExecutor.shared.threadCount
             while next < min(paths.count, inFlight) { start() }
             while let (index, info) = try await group.next() {
                 results[index] = info
@@ -80,9 +80,6 @@ extension MediaProbe {
     public static func probeAudio(_ path: String) async -> MediaInfo {
         await MediaExecutor.shared.run { probeAudio(path) }
     }
-
-    /// How many remote probes `probeAll` runs at once (each is a few requests and no CPU to speak of).
-    static let remoteInFlight = 16
 
     /// The blocking probe, for a child task that already runs on a media thread (in an async context the
     /// name `probe` means the async one).

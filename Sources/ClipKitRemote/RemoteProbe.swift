@@ -60,6 +60,9 @@ package final class RemoteProbe: Sendable {
     static let maxRequests = 8
     /// Past the media data lies the index: fetched whole up to this size.
     static let maxTail: Int64 = 64 << 20
+    /// How many clips a batch reads at once (and connections per host): each is a few requests and
+    /// next to no CPU, so more than the cores, but bounded so a manifest of thousands queues here.
+    package static let concurrency = 16
 
     private let client: HTTPClient
     private let deadline: TimeAmount
@@ -69,7 +72,7 @@ package final class RemoteProbe: Sendable {
     ///   - readTimeout: how long the server may stay silent mid-answer before the transfer counts as cut.
     ///   - deadline: the longest any one request (a fallback download included) may take.
     package init(connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(20),
-                 deadline: Duration = .seconds(600), connectionsPerHost: Int = 16) {
+                 deadline: Duration = .seconds(600), connectionsPerHost: Int = concurrency) {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .init(connectTimeout), read: .init(readTimeout))
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
@@ -88,10 +91,10 @@ package final class RemoteProbe: Sendable {
     /// Reads what a probe needs of the clip at `url`. Never throws: problems come back in
     /// `MediaInfo.error`, naming the URL without its query and the failed step.
     package func probe(_ url: String) async -> RemoteAnswer {
-        let requests = ClipRequests(url: url, client: client, deadline: deadline)
+        let clip = ClipRequests(url: url, client: client, deadline: deadline)
         do throws(MediaProblem) {
             let cache: RangeCache
-            switch try await requests.fetch(0..<Self.headBytes) {
+            switch try await clip.fetch(0..<Self.headBytes) {
             case .whole(let file):
                 return .downloaded(file)
             case .range(let start, let bytes, let total):
@@ -99,7 +102,7 @@ package final class RemoteProbe: Sendable {
                 cache.add(bytes, at: start)
             }
             // The index where the box headers say it is, then whatever else the reader finds missing.
-            while requests.requests < Self.maxRequests {
+            while clip.requests < Self.maxRequests {
                 let next: Range<Int64>
                 if let planned = Self.nextIndexRange(cache) {
                     next = planned
@@ -113,14 +116,14 @@ package final class RemoteProbe: Sendable {
                         next = missing
                     }
                 }
-                switch try await requests.fetch(next) {
+                switch try await clip.fetch(next) {
                 case .whole(let file): return .downloaded(file)  // the object changed since the head
                 case .range(let start, let bytes, let total):
-                    guard total == cache.size else { return .downloaded(try await requests.fetchWhole()) }
+                    guard total == cache.size else { return .downloaded(try await clip.fetchWhole()) }
                     cache.add(bytes, at: start)
                 }
             }
-            return .downloaded(try await requests.fetchWhole())
+            return .downloaded(try await clip.fetchWhole())
         } catch {
             return .probed(MediaInfo(path: url, error: error))
         }

@@ -222,7 +222,7 @@ struct RemoteProbeTests {
             }
             let counts = await server.counts()
             #expect(counts.requests <= 3 * 1000)
-            #expect(counts.maxInFlight <= MediaProbe.remoteInFlight)
+            #expect(counts.maxInFlight <= RemoteProbe.concurrency)
         }
     }
 
