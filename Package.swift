@@ -5,6 +5,9 @@ import PackageDescription
 //   CFFmpeg (C shim) → ClipKitMedia (owns every av* call) → ClipKitCore value types
 //   ClipKitMP4 (pure Swift MP4 index reader: the common-case probe without loading FFmpeg) → ClipKitCore;
 //   ClipKitMedia tries it first
+//   ClipKitRemote (the same reader over HTTP Range requests: a remote clip's head, moov and first sample) →
+//   ClipKitMP4 + AsyncHTTPClient; kept out of ClipKitMP4 so that stays pure and fuzzable. ClipKitMedia
+//   sends http(s) URLs to it and probes its full-download fallback locally
 //   ClipKitCore ← ClipKitAudit (pure Swift: price book, records, checks)
 //   ClipKitCore ← ClipKitProviders (HTTP clients: DashScope, WaveSpeed, ModelVerse; task runner); no FFmpeg:
 //   probes and images go through a MediaToolkit the caller passes (ClipKitMedia.FFmpegToolkit)
@@ -53,7 +56,16 @@ let package = Package(
         ),
         .target(name: "ClipKitCore"),
         .target(name: "ClipKitMP4", dependencies: ["ClipKitCore"]),
-        .target(name: "ClipKitMedia", dependencies: ["CFFmpeg", "ClipKitCore", "ClipKitMP4"]),
+        .target(
+            name: "ClipKitRemote",
+            dependencies: [
+                "ClipKitCore", "ClipKitMP4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "ClipKitMedia", dependencies: ["CFFmpeg", "ClipKitCore", "ClipKitMP4", "ClipKitRemote"]),
         .target(name: "ClipKitAudit", dependencies: ["ClipKitCore"]),
         .target(
             name: "ClipKitProviders",
@@ -137,7 +149,9 @@ let package = Package(
         // libFuzzer's target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh); pure Swift.
         .executableTarget(name: "ClipKitFuzz", dependencies: ["ClipKitMP4"]),
         // Deliberately free of FFmpeg: loading its libraries costs more than a whole probe.
-        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMP4"]),
+        // Links ClipKitRemote (AsyncHTTPClient, NIO: static Swift code, no new shared library) so that
+        // `clipkit probe https://…` is answered here too; measured: local probes start no slower.
+        .executableTarget(name: "ClipKitLauncher", dependencies: ["ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMP4", "ClipKitRemote"]),
         .executableTarget(
             name: "ClipKitCLI",
             dependencies: [
@@ -148,6 +162,20 @@ let package = Package(
         ),
         // bench/probe-cost.sh: the in-process cost of one probe, ClipKitMP4 against FFmpeg.
         .executableTarget(name: "ClipKitProbeBench", dependencies: ["ClipKitMP4", "ClipKitMedia"], path: "bench/ProbeCost"),
+        // A loopback server of real clip files with Range, faults and request counts: the remote-probe
+        // tests and bench/remote-probe.sh (bench/RemoteProbe) measure against it.
+        .target(
+            name: "ClipKitFileServer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/ClipKitFileServer"
+        ),
+        .testTarget(
+            name: "ClipKitRemoteTests",
+            dependencies: ["ClipKitRemote", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport", "ClipKitFileServer"]
+        ),
+        // bench/remote-probe.sh's loopback server of clip URLs.
+        .executableTarget(name: "ClipKitRemoteBench", dependencies: ["ClipKitFileServer"], path: "bench/RemoteProbe"),
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.
         .target(name: "ClipKitTestSupport", dependencies: ["ClipKitMedia"], path: "Tests/ClipKitTestSupport"),
         .testTarget(name: "ClipKitCoreTests", dependencies: ["ClipKitCore"]),

@@ -17,6 +17,12 @@ struct ProbeCommand: AsyncParsableCommand {
               clipkit probe clip.mp4
               clipkit probe downloads/*.mp4 --format jsonl > probes.jsonl
               clipkit probe suspicious.mp4 --deep --format json
+              clipkit probe "https://bucket.example.com/clip.mp4?X-Amz-Signature=…"
+
+            An http(s) URL is read where it lies: a few Range requests for the index and the first
+            picture's start, the same answer as for the downloaded file; a server without Range, or a clip
+            that is not an ordinary MP4, is downloaded to a temporary file first. An expired presigned URL
+            is notMedia ("the URL has expired"); messages print URLs without their query.
 
             Exit codes: 0 every input probed; 3 at least one input could not be read (its object has
             "error": {"code": notFound|empty|notMedia|truncated|noVideo|unreadable, "message": …}).

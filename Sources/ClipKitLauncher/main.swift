@@ -6,19 +6,23 @@
 // `clipkit verify` (the per-clip pipeline step) for ordinary, complete MP4 files from their index in
 // pure Swift (ClipKitMP4, checked field for field against the FFmpeg prober in the tests), with the
 // engine's own argument types (ClipKitArguments) and output, and hands everything else — other
-// commands, --deep, --audio-file, --help, bad arguments, URLs, any file it is not sure of — to `clipkit-engine`
+// commands, --deep, --audio-file, --help, bad arguments, non-HTTP URLs, any file it is not sure of — to `clipkit-engine`
 // beside it by exec: same process, arguments, output and exit code.
 import ArgumentParser
 import ClipKitArguments
 import ClipKitConsole
 import ClipKitCore
 import ClipKitMP4
+import ClipKitRemote
 import Foundation
 import Synchronization
 
-/// Probes every file from its MP4 index, in parallel; nil as soon as one needs FFmpeg.
+/// Probes every file from its MP4 index, in parallel; nil as soon as one needs FFmpeg. http(s) URLs
+/// are read with Range requests (ClipKitRemote); other URLs are FFmpeg's.
 func fastProbe(_ files: [String]) -> [MediaInfo]? {
-    guard !files.isEmpty, !files.contains(where: { $0.contains("://") || $0.isEmpty }) else { return nil }
+    guard !files.isEmpty, !files.contains(where: { ($0.contains("://") && !RemoteClip.isRemote($0)) || $0.isEmpty }) else { return nil }
+    if files.allSatisfy(RemoteClip.isRemote) { return remoteFastProbe(files) }
+    guard !files.contains(where: RemoteClip.isRemote) else { return mixedFastProbe(files) }
     let results = UnsafeMutableBufferPointer<MediaInfo?>.allocate(capacity: files.count)
     results.initialize(repeating: nil)
     defer {
@@ -38,6 +42,16 @@ func fastProbe(_ files: [String]) -> [MediaInfo]? {
     if needsEngine.load(ordering: .relaxed) { return nil }
     progress?.finish()
     return results.map { $0! }
+}
+
+/// Local files and URLs in one list: each kind its own way, answers in input order.
+func mixedFastProbe(_ files: [String]) -> [MediaInfo]? {
+    let remote = files.indices.filter { RemoteClip.isRemote(files[$0]) }, local = files.indices.filter { !RemoteClip.isRemote(files[$0]) }
+    guard let remoteInfos = remoteFastProbe(remote.map { files[$0] }), let localInfos = fastProbe(local.map { files[$0] }) else { return nil }
+    var infos = [MediaInfo?](repeating: nil, count: files.count)
+    for (index, info) in zip(remote, remoteInfos) { infos[index] = info }
+    for (index, info) in zip(local, localInfos) { infos[index] = info }
+    return infos.map { $0! }
 }
 
 /// Answers `probe` or `verify` if the fast path can, and exits; returns when the engine must.

@@ -2,7 +2,7 @@
 /// must come from FFmpeg. The reason is for tests and debugging; callers only see nil.
 package struct NotModelled: Error, CustomStringConvertible {
     package var reason: String
-    init(_ reason: String) { self.reason = reason }
+    package init(_ reason: String) { self.reason = reason }
     package var description: String { reason }
 }
 

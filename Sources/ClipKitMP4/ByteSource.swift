@@ -82,7 +82,7 @@ package struct MemorySource: ByteSource {
 package struct TopLevelBox {
     package var type: String
     package var offset: Int64
-    var headerSize: Int64
+    package var headerSize: Int64
     package var size: Int64
     var payloadOffset: Int64 { offset + headerSize }
     var payloadSize: Int { Int(size - headerSize) }
@@ -90,7 +90,7 @@ package struct TopLevelBox {
 
 extension ByteSource {
     /// Refuses a range outside the source, before anything is allocated for it.
-    func checkRange(_ offset: Int64, _ count: Int) throws(NotModelled) {
+    package func checkRange(_ offset: Int64, _ count: Int) throws(NotModelled) {
         guard count >= 0, offset >= 0, offset <= size, Int64(count) <= size - offset else { throw NotModelled("read past the end") }
     }
 

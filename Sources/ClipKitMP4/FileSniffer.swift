@@ -69,7 +69,7 @@ package enum FileSniffer {
     }
 
     /// If the bytes are a text document rather than media, what kind it is.
-    static func textPageKind(_ bytes: [UInt8]) -> String? {
+    package static func textPageKind(_ bytes: [UInt8]) -> String? {
         var text = String(decoding: bytes.prefix(256), as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let start = text.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }.lowercased()
@@ -84,7 +84,7 @@ package enum FileSniffer {
     }
 
     /// For an XML error page, its <Code> and <Message>, so the user sees e.g. "AccessDenied: Request has expired".
-    static func errorSummary(_ bytes: [UInt8]) -> String {
+    package static func errorSummary(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         func element(_ name: String) -> String? {
             guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex)

@@ -98,18 +98,22 @@ public enum MP4Probe {
             duration: timing.duration > 0 ? seconds : nil, bitRate: bitRate > 0 ? bitRate : nil, color: color)
     }
 
-    /// The writer's SEI texts from the first sample: its start is read, and all of it only when the units
-    /// before its first slice run past that start (the FFmpeg path reads the whole packet; both agree).
+    /// The writer's SEI texts from the first sample: its first kilobyte is read (an encoder's SEI and the
+    /// first slice header fit in it), then more only when the units before its first slice run past that
+    /// (the FFmpeg path reads the whole packet; both agree). Reading little matters for a remote clip,
+    /// where every byte read is a byte fetched.
     private static func firstSampleSEI(_ entry: SampleEntry.VideoEntry, _ timing: TrackTiming, file: some ByteSource) throws(NotModelled) -> [String] {
         let (offset, size) = timing.firstSample
-        let start = try file.read(at: offset, count: min(size, 16 << 10))
-        if let texts = StreamColor.seiTexts(codec: entry.codec, parameterSets: entry.parameterSets, firstAccessUnit: start) {
-            return texts
+        for count in [1 << 10, 16 << 10, size] {
+            let length = min(size, count)
+            guard length <= 16 << 20 else { throw NotModelled("first sample too large to look for its SEI") }
+            let start = try file.read(at: offset, count: length)
+            if let texts = StreamColor.seiTexts(codec: entry.codec, parameterSets: entry.parameterSets, firstAccessUnit: start) {
+                return texts
+            }
+            if length == size { break }
         }
-        guard size > start.count else { return [] }
-        guard size <= 16 << 20 else { throw NotModelled("first sample too large to look for its SEI") }
-        let whole = try file.read(at: offset, count: size)
-        return StreamColor.seiTexts(codec: entry.codec, parameterSets: entry.parameterSets, firstAccessUnit: whole) ?? []
+        return []
     }
 
     private static func audioInfo(_ track: TrackBox, _ timing: TrackTiming) throws(NotModelled) -> AudioInfo {

@@ -1,4 +1,5 @@
 import ClipKitCore
+import ClipKitRemote
 import Foundation
 
 // The public media API. Each call runs its blocking FFmpeg work on `MediaExecutor.shared`, never on
@@ -13,9 +14,31 @@ extension MediaProbe {
     ///
     /// A local, ordinary MP4 is answered from its index in pure Swift (`MP4Probe`), which gives the same
     /// `MediaInfo` as FFmpeg without its cost; anything else, and every deep probe, goes to FFmpeg.
+    ///
+    /// An http(s) URL is read where it lies with a few Range requests (the head, the index, the first
+    /// picture's start); the answer is what a local probe of the same file gives, with `path` the URL.
+    /// When the server ignores Range, or the clip is not an MP4 the index reader models, it is downloaded
+    /// to a temporary file and probed locally. A deep probe reads it all through FFmpeg.
     /// - Parameter deep: also decode every frame, to catch truncated or corrupt data behind a good header.
     public static func probe(_ path: String, deep: Bool = false) async -> MediaInfo {
-        await MediaExecutor.shared.run { probe(path, deep: deep) }
+        if !deep, RemoteClip.isRemote(path) { return await probeRemote(path) }
+        return await MediaExecutor.shared.run { probe(path, deep: deep) }
+    }
+
+    /// Probes a remote clip from its ranges, or its downloaded copy as a local file would be.
+    package static func probeRemote(_ url: String, reader: RemoteProbe = .shared) async -> MediaInfo {
+        switch await reader.probe(url) {
+        case .probed(let info):
+            return info
+        case .downloaded(let copy):
+            var info = await MediaExecutor.shared.run { probe(copy.path) }
+            // The copy's name is an accident of this run: the answer and its messages name the URL.
+            info.path = url
+            if let message = info.error?.message {
+                info.error?.message = message.replacingOccurrences(of: copy.path, with: RemoteClip.displayName(url))
+            }
+            return info
+        }
     }
 
     /// Probes many files, as many at once as the media executor has threads; results in input order.
@@ -30,9 +53,16 @@ extension MediaProbe {
             func start() {
                 let index = next
                 next += 1
-                group.addTask(executorPreference: MediaExecutor.shared) { (index, probeHere(paths[index], deep: deep)) }
+                let path = paths[index]
+                if !deep, RemoteClip.isRemote(path) {
+                    group.addTask { (index, await probeRemote(path)) }
+                } else {
+                    group.addTask(executorPreference: MediaExecutor.shared) { (index, probeHere(path, deep: deep)) }
+                }
             }
-            while next < min(paths.count, MediaExecutor.shared.threadCount) { start() }
+            // Remote probes wait on the network, not the CPU: more of them in flight (still bounded).
+            let inFlight = paths.contains(where: RemoteClip.isRemote) && !deep ? RemoteProbe.concurrency : MediaExecutor.shared.threadCount
+            while next < min(paths.count, inFlight) { start() }
             while let (index, info) = try await group.next() {
                 results[index] = info
                 done += 1

@@ -10,6 +10,7 @@ public enum MediaProbe {
     ///
     /// A local, ordinary MP4 is answered from its index in pure Swift (`MP4Probe`), which gives the
     /// same `MediaInfo` as FFmpeg without its cost; anything else, and every deep probe, goes to FFmpeg.
+    /// URLs too: the Range-reading remote probe is async (`probe(_:deep:) async`), and this one blocks.
     /// - Parameter deep: also decode every frame, to catch truncated or corrupt data behind a good header.
     package static func probe(_ path: String, deep: Bool = false) -> MediaInfo {
         if !deep, !path.contains("://"), let info = MP4Probe.probe(path) { return info }
