@@ -156,7 +156,7 @@ let package = Package(
             name: "ClipKitCLI",
             dependencies: [
                 "ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
-                "ClipKitChain", "ClipKitLedger", "ClipKitServer",
+                "ClipKitChain", "ClipKitLedger", "ClipKitServer", "ClipKitService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -195,7 +195,7 @@ let package = Package(
             name: "ClipKitServerTests",
             dependencies: [
                 "ClipKitServer", "ClipKitLedger", "ClipKitCore", "ClipKitMedia", "ClipKitProviders", "ClipKitTestSupport",
-                "ClipKitPostgresHarness", "ClipKitCLI", "ClipKitLauncher",
+                "ClipKitPostgresHarness", "ClipKitCLI", "ClipKitLauncher", "ClipKitSandbox", "ClipKitService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

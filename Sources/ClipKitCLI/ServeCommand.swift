@@ -1,7 +1,10 @@
 import ArgumentParser
 import ClipKitConsole
 import ClipKitLedger
+import ClipKitMedia
+import ClipKitProviders
 import ClipKitServer
+import ClipKitService
 import Foundation
 import Logging
 
@@ -27,6 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run ClipKit as an HTTP service: clips probed, verified and framed, a ledger, webhooks, a dashboard.",
         discussion: """
+            POST /v1/tasks generates clips: recorded, then submitted once, polled, downloaded, verified and framed
+            by the server's job worker (provider keys from the environment or the config file, as clipkit
+            generate reads them; --sandbox URL adds the provider name "sandbox" for a clipkit sandbox).
+
             Every /v1 route needs Authorization: Bearer TOKEN (make one with clipkit token create), except
             POST /v1/webhooks/wavespeed, which is checked with WAVESPEED_WEBHOOK_SECRET. GET / is a dashboard,
             GET /openapi.json the API's contract. SIGTERM or SIGINT stops taking requests and lets running
@@ -36,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
               clipkit token create --name pipeline
               clipkit serve
               clipkit serve --listen 0.0.0.0:8080 --database postgres://clipkit:secret@db:5432/clipkit
+              clipkit serve --sandbox http://127.0.0.1:8089     # provider "sandbox": rehearse offline
 
             Exit codes: 0 stopped by a signal; 2 bad arguments; 3 the ledger cannot be opened or the address bound.
             """
@@ -51,6 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The largest clip accepted, in MiB.")
     var maxClipMiB = 1024
+
+    @Option(help: "A clipkit sandbox's URL: tasks may then name the provider \"sandbox\".")
+    var sandbox: String?
+
+    @Option(help: "This server's public URL, for WaveSpeed's completion webhooks (PUBLIC/v1/webhooks/wavespeed).")
+    var publicURL: String?
+
+    @Option(help: "Provider credentials file (default: ~/.config/clipkit/config.json).")
+    var config: String?
 
     func validate() throws {
         guard Self.address(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, not '\(listen)'") }
@@ -72,13 +89,18 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "clipkit.serve")
         logger.logLevel = .info
         let secret = ProcessInfo.processInfo.environment["WAVESPEED_WEBHOOK_SECRET"]
+        let transport = HTTPTransport()
+        let providers = ProviderDirectory.standard(transport: transport, media: FFmpegToolkit(), configPath: config, sandboxURL: sandbox,
+                                                   webhookURL: publicURL.map { $0 + "/v1/webhooks/wavespeed" })
+        let tasks = TaskService(ledger: store, dataDirectory: ledger.data, providers: providers)
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: ledger.data, maxClipBytes: Int64(maxClipMiB) << 20, webhookSecret: secret,
-            worker: JobWorker.Configuration(concurrency: workers))
+            tasks: tasks, worker: JobWorker.Configuration(concurrency: workers))
         let server: ClipServer
         do {
             server = try await ClipServer.start(configuration, store: store, handleSignals: true, logger: logger)
         } catch {
+            try? await transport.shutdown()
             try? await store.close()
             throw error
         }
@@ -87,9 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await server.wait()
         } catch {
+            try? await transport.shutdown()
             try? await store.close()
             throw error
         }
+        try await transport.shutdown()
         try await store.close()
         Stderr.print("clipkit serve stopped")
     }

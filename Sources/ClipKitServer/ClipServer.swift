@@ -1,4 +1,5 @@
 import ClipKitLedger
+import ClipKitService
 import Foundation
 import Hummingbird
 import Logging
@@ -19,13 +20,17 @@ public struct ServerConfiguration: Sendable {
     public var maxClipBytes: Int64
     /// `WAVESPEED_WEBHOOK_SECRET` (`whsec_…`); nil: the webhook route answers 503.
     public var webhookSecret: String?
-    /// Job handlers by kind, run by the server's `JobWorker`; a kind without one waits in the queue.
+    /// Generation requests (`/v1/tasks`); nil: those routes answer 503 `notConfigured`. Its handlers run
+    /// on the server's `JobWorker`.
+    public var tasks: TaskService?
+    /// More job handlers by kind; a kind without one waits in the queue.
     public var jobHandlers: [String: JobWorker.Handler]
     public var worker: JobWorker.Configuration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "clipkit-data",
-        maxClipBytes: Int64 = 1 << 30, webhookSecret: String? = nil, jobHandlers: [String: JobWorker.Handler] = [:],
+        maxClipBytes: Int64 = 1 << 30, webhookSecret: String? = nil, tasks: TaskService? = nil,
+        jobHandlers: [String: JobWorker.Handler] = [:],
         worker: JobWorker.Configuration = JobWorker.Configuration()
     ) {
         self.host = host
@@ -33,6 +38,7 @@ public struct ServerConfiguration: Sendable {
         self.dataDirectory = dataDirectory
         self.maxClipBytes = maxClipBytes
         self.webhookSecret = webhookSecret
+        self.tasks = tasks
         self.jobHandlers = jobHandlers
         self.worker = worker
     }
@@ -73,8 +79,8 @@ public final class ClipServer: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let worker = JobWorker(store: store, configuration: configuration.worker, handlers: configuration.jobHandlers,
-                               logger: logger)
+        let handlers = configuration.jobHandlers.merging(configuration.tasks?.handlers() ?? [:]) { mine, _ in mine }
+        let worker = JobWorker(store: store, configuration: configuration.worker, handlers: handlers, logger: logger)
         // Shut down in reverse order: the listener first, then the worker drains its running jobs.
         let group = ServiceGroup(services: [worker, app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], cancellationSignals: [],
                                  logger: logger)
@@ -152,6 +158,8 @@ final class Routes: Sendable {
 
     var registered: [String] { names.withLock { $0 } }
 
+    var tasks: TaskService? { configuration.tasks }
+
     typealias Handler = @Sendable (Request, ServerContext) async throws -> Response
 
     func makeRouter() -> Router<ServerContext> {
@@ -169,6 +177,9 @@ final class Routes: Sendable {
         add(api, "/v1", .post, "/clips", createClip)
         add(api, "/v1", .get, "/clips/{id}", getClip)
         add(api, "/v1", .get, "/clips/{id}/frames/{frame}", getFrame)
+        add(api, "/v1", .post, "/tasks", createTask)
+        add(api, "/v1", .get, "/tasks", listTasks)
+        add(api, "/v1", .get, "/tasks/{id}", getTask)
         add(api, "/v1", .get, "/jobs", listJobs)
         return router
     }

@@ -117,6 +117,49 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/tasks": {
+          "post": {
+            "summary": "Generate a clip: recorded and queued at once (202); the job worker submits it once, polls, downloads, verifies and frames it.",
+            "operationId": "createTask",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TaskRequest"}}}},
+            "responses": {
+              "202": {"description": "The task, queued (or the one an earlier request with this Idempotency-Key made).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Task"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "402": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "get": {
+            "summary": "Tasks, newest first.", "operationId": "listTasks",
+            "parameters": [
+              {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "since", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+              {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+            ],
+            "responses": {
+              "200": {"description": "The tasks.", "content": {"application/json": {"schema": {"type": "object", "properties": {"tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}, "required": ["tasks"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/tasks/{id}": {
+          "get": {
+            "summary": "One task: its status history, usage as billed, the bill, the clip.", "operationId": "getTask",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The task.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Task"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/v1/jobs": {
           "get": {
             "summary": "Jobs in the durable queue, newest first.", "operationId": "listJobs",
@@ -189,6 +232,32 @@ enum OpenAPIDocument {
                 "failures": {"type": "array", "items": {"type": "object", "properties": {"property": {"type": "string"}, "expected": {"type": "string"}, "actual": {"type": "string"}, "message": {"type": "string"}}}},
                 "requirements": {"$ref": "#/components/schemas/Requirements"}}},
               "frames": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Frame name (first, last, N) to its URL."}
+            }
+          },
+          "TaskRequest": {
+            "type": "object", "required": ["provider", "prompt"],
+            "properties": {
+              "provider": {"type": "string", "description": "dashscope, wavespeed, modelverse, or sandbox when the server was started with --sandbox."},
+              "model": {"type": ["string", "null"]}, "prompt": {"type": "string"}, "negativePrompt": {"type": ["string", "null"]},
+              "image": {"type": ["string", "null"], "description": "First frame: an http(s) URL or a data: URI."},
+              "lastImage": {"type": ["string", "null"], "description": "Last frame (kf2v), as image."},
+              "resolution": {"enum": ["480P", "720P", "1080P", null]}, "size": {"type": ["string", "null"]},
+              "duration": {"type": ["integer", "null"], "minimum": 1, "maximum": 60}, "seed": {"type": ["integer", "null"]},
+              "audio": {"type": ["boolean", "null"]}
+            }
+          },
+          "Task": {
+            "type": "object", "required": ["id", "provider", "model", "state", "statusHistory", "createdAt", "updatedAt"],
+            "properties": {
+              "id": {"type": "string"}, "provider": {"type": "string"}, "model": {"type": "string"},
+              "providerTaskID": {"type": ["string", "null"]},
+              "state": {"type": "string", "description": "submitting, queued, running, succeeded, failed, canceled, unknown."},
+              "status": {"type": ["string", "null"]}, "statusHistory": {"type": "array", "items": {"type": "object"}},
+              "request": {"description": "The request as recorded, without secrets."}, "usage": {"description": "The provider's usage, as billed."},
+              "billed": {"type": ["object", "null"], "description": "Exact money: amount as decimal text and currency."},
+              "outputURL": {"type": ["string", "null"]}, "contentFlagged": {"type": ["boolean", "null"]},
+              "error": {"type": ["object", "null"]}, "clip": {"type": ["object", "null"]},
+              "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}
             }
           },
           "Job": {

@@ -137,3 +137,13 @@ func presentedToken(_ request: Request, allowCookie: Bool) -> String? {
     guard allowCookie, let cookie = request.cookies[tokenCookieName]?.value, !cookie.isEmpty else { return nil }
     return cookie
 }
+
+/// A list route's `limit` query parameter: 1…1000, 100 when absent.
+func listLimit(_ request: Request) throws -> Int {
+    try request.uri.queryParameters["limit"].map { text -> Int in
+        guard let value = Int(text), (1...1000).contains(value) else {
+            throw APIError.badRequest("limit must be a whole number from 1 to 1000, not '\(text)'")
+        }
+        return value
+    } ?? 100
+}

@@ -41,12 +41,7 @@ extension Routes {
             }
             state = parsed
         }
-        let limit = try query["limit"].map { text -> Int in
-            guard let value = Int(text), (1...1000).contains(value) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to 1000, not '\(text)'")
-            }
-            return value
-        } ?? 100
+        let limit = try listLimit(request)
         let kind = query["kind"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let jobs = try await store.jobs(state: state, kind: kind, limit: limit)
         return jsonResponse(JobList(jobs: jobs.map(JobBody.init)))

@@ -1,11 +1,9 @@
 import ClipKitCore
 import ClipKitLedger
 import ClipKitProviders
+import ClipKitService
 import Foundation
 import Hummingbird
-
-/// The job kind a WaveSpeed delivery becomes; its payload is `{"delivery": WEBHOOK_RECORD_ID}`.
-public let waveSpeedWebhookJobKind = "webhook.wavespeed"
 
 struct WebhookAnswer: Encodable {
     var delivery: String
@@ -17,8 +15,8 @@ struct WebhookAnswer: Encodable {
 
 extension Routes {
     /// `POST /v1/webhooks/wavespeed`: checks the signature over the raw body (and the timestamp within
-    /// 300 s), records the delivery once per `webhook-id` and enqueues one job for it, in one transaction;
-    /// the work happens in the job. A delivery for a task the ledger does not know is recorded too.
+    /// 300 s), records the delivery once per `webhook-id` and enqueues one `task.webhook` job for it, in one
+    /// transaction; the work happens in the job (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger does not know is recorded too.
     @Sendable func waveSpeedWebhook(_ request: Request, _ context: ServerContext) async throws -> Response {
         guard let secret = configuration.webhookSecret, !secret.isEmpty else {
             throw APIError(.serviceUnavailable, "notConfigured", "the server has no WAVESPEED_WEBHOOK_SECRET; it cannot check webhooks")
@@ -40,8 +38,9 @@ extension Routes {
         let (delivery, isNew) = try await store.transaction { tx in
             let recorded = try await tx.recordWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID, body: text)
             if recorded.isNew {
-                _ = try await tx.enqueue(NewJob(kind: waveSpeedWebhookJobKind, payload: .object(["delivery": .string(recorded.delivery.id)]),
-                                                uniqueKey: "webhook:wavespeed:\(webhookID)"))
+                if let tasks { try await tasks.enqueueWebhook(recorded.delivery, in: tx) } else {
+                    try await TaskService.enqueueWebhook(recorded.delivery, in: tx)
+                }
             }
             return recorded
         }

@@ -1,4 +1,5 @@
 import ClipKitLedger
+import ClipKitService
 import Foundation
 import Testing
 
@@ -53,12 +54,12 @@ struct WebhookTests {
             #expect(deliveries.first?.taskID == nil)
             #expect(deliveries.first?.body == String(decoding: body, as: UTF8.self))
             #expect(try await server.store.read { try await $0.unmatchedWebhookDeliveries() }.map(\.id) == [delivery])
-            let jobs = try await server.store.jobs(kind: waveSpeedWebhookJobKind)
+            let jobs = try await server.store.jobs(kind: TaskService.Kind.webhook)
             #expect(jobs.count == 1)
             #expect(jobs.first?.payload["delivery"]?.stringValue == delivery)
             // The jobs route shows it, waiting for a handler.
             let listed = try await server.send(.GET, "/v1/jobs?state=queued")
-            #expect((listed.json["jobs"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == [waveSpeedWebhookJobKind])
+            #expect((listed.json["jobs"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == [TaskService.Kind.webhook])
             // Nothing secret was kept: not the signature, not the secret.
             #expect(!(deliveries.first?.body.contains("v3,") ?? true))
         }

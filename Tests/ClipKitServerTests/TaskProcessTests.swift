@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import ClipKitSandbox
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// `clipkit serve` as a process of its own (the built `clipkit-engine`), over a sandbox in this process, so
+/// the test can kill the server outright and count what the provider was asked for.
+final class ServeProcess: Sendable {
+    let process: Process
+    let baseURL: String
+    /// Everything the server wrote on stderr (drained continuously: a full pipe would stall its logging).
+    private let log: Log
+
+    final class Log: Sendable {
+        let text = Mutex("")
+        func append(_ chunk: Data) { text.withLock { $0 += String(decoding: chunk, as: UTF8.self) } }
+    }
+
+    private init(process: Process, baseURL: String, log: Log) {
+        self.process = process
+        self.baseURL = baseURL
+        self.log = log
+    }
+
+    var stderr: String { log.text.withLock { $0 } }
+
+    static func start(data: String, sandbox: String) async throws -> ServeProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: builtBinary("clipkit-engine"))
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", data, "--sandbox", sandbox]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let log = Log()
+        // "clipkit serve listening on http://127.0.0.1:PORT (…)": the port the server bound.
+        let baseURL: String? = try await offPool {
+            var found: String?
+            var pending = ""
+            while found == nil {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                log.append(chunk)
+                pending += String(decoding: chunk, as: UTF8.self)
+                if let range = pending.range(of: #"listening on (http://[0-9.:]+)"#, options: .regularExpression) {
+                    found = String(pending[range].dropFirst("listening on ".count))
+                }
+            }
+            return found
+        }
+        Thread {
+            while true {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { return }
+                log.append(chunk)
+            }
+        }.start()
+        guard let baseURL else {
+            process.waitUntilExit()
+            throw ServeFailure("clipkit serve did not start (exit \(process.terminationStatus)): \(log.text.withLock { $0 })")
+        }
+        return ServeProcess(process: process, baseURL: baseURL, log: log)
+    }
+
+    /// SIGKILL: no shutdown of any kind, as when a machine dies.
+    func kill() async throws {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        try await offPool { self.process.waitUntilExit() }
+    }
+
+    /// SIGTERM, then the exit status of the graceful shutdown.
+    func terminate() async throws -> Int32 {
+        process.terminate()
+        try await offPool { self.process.waitUntilExit() }
+        return process.terminationStatus
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, token: String, headers: [(String, String)] = [],
+              json: String? = nil) async throws -> TestServer.Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await TestServer.client.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return TestServer.Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+    }
+}
+
+struct ServeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite("serve: tasks")
+struct TaskProcessTests {
+    static let request = #"{"provider": "sandbox", "model": "wan2.2-t2v-plus", "prompt": "a lighthouse at dusk", "resolution": "480P", "duration": 5}"#
+
+    @Test("a task posted twice with one key is made once; the server killed with SIGKILL mid-task resumes it: one submission, one clip")
+    func killedServerResumes() async throws {
+        // Queued and running for seconds: time to kill the server while the provider works on the task.
+        let sandbox = try await SandboxServer.start(SandboxConfiguration(
+            port: 0, faults: SandboxFaults(queueMs: 1500, runMs: 3000, retryAfterSeconds: 0)))
+        let data = NSTemporaryDirectory() + "clipkit-serve-tasks-" + UUID().uuidString.prefix(8)
+        do {
+            try await Self.run(sandbox: sandbox, data: data)
+        } catch {
+            await sandbox.stop()
+            try? FileManager.default.removeItem(atPath: data)
+            throw error
+        }
+        await sandbox.stop()
+        try? FileManager.default.removeItem(atPath: data)
+    }
+
+    static func run(sandbox: SandboxServer, data: String) async throws {
+        let made = try await runProgram(builtBinary("clipkit-engine"), ["token", "create", "--data", data, "--name", "tests"])
+        #expect(made.status == 0)
+        let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = [("Idempotency-Key", "story-1-segment-1")]
+
+        var server = try await ServeProcess.start(data: data, sandbox: sandbox.baseURL)
+        let first = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
+        #expect(first.status == 202, "\(first.text)")
+        let id = try #require(first.json["id"] as? String)
+        let again = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
+        #expect(again.json["id"] as? String == id, "the same key answers the same task")
+
+        // Killed once the provider has the task, before the clip is made.
+        try await waitFor("the provider to accept the task") { await sandbox.stats().created(.dashscope) == 1 }
+        try await server.kill()
+        #expect(!server.stderr.contains(token), "the token is never logged")
+
+        server = try await ServeProcess.start(data: data, sandbox: sandbox.baseURL)
+        let retried = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
+        #expect(retried.json["id"] as? String == id, "a retried request after the crash still answers the first task")
+        var task: [String: Any] = [:]
+        // `state` is the provider's; the clip appears once it is downloaded, verified and framed.
+        try await waitFor("the task's clip after the restart", seconds: 240) {
+            task = (try? await server.send(.GET, "/v1/tasks/\(id)", token: token).json) ?? [:]
+            return task["clip"] is [String: Any] || task["error"] is [String: Any] || task["state"] as? String == "failed"
+        }
+        #expect(task["state"] as? String == "succeeded", "\(task)")
+        #expect(await sandbox.stats().created(.dashscope) == 1, "one submission for one request, crash or not")
+        let clip = try #require(task["clip"] as? [String: Any], "\(task)")
+        #expect((clip["verification"] as? [String: Any])?["passed"] as? Bool == true, "\(clip)")
+        let clips = try FileManager.default.contentsOfDirectory(atPath: data + "/clips").filter { $0.hasSuffix(".mp4") }
+        #expect(clips.count == 1, "one clip, not lost and not duplicated: \(clips)")
+        let listed = try await server.send(.GET, "/v1/tasks?status=succeeded", token: token)
+        #expect((listed.json["tasks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+        #expect(try await server.terminate() == 0, "SIGTERM stops it gracefully: \(server.stderr)")
+    }
+
+    /// Polls `done` every 200 ms until it holds.
+    static func waitFor(_ what: String, seconds: Double = 60, _ done: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await done() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ServeFailure("gave up waiting \(Int(seconds)) s for \(what)")
+    }
+}
