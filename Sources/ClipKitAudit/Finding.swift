@@ -3,6 +3,7 @@ import Foundation
 
 /// One problem the audit found, with the money at stake.
 public struct Finding: Sendable, Hashable, Codable {
+    /// What the finding is, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The delivered video is shorter than the seconds billed (beyond the tolerance).
         case durationShort
@@ -38,6 +39,7 @@ public struct Finding: Sendable, Hashable, Codable {
         case recordUnreadable
     }
 
+    /// An error disputes money; a warning asks for a look.
     public enum Severity: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
         case warning, error
 

@@ -3,6 +3,7 @@ import Foundation
 
 /// A price file that could not be read, with the file and line at fault.
 public struct PriceBookError: ClipKitError {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The file does not exist or cannot be read.
         case unreadable

@@ -8,6 +8,7 @@ import Foundation
 /// `price`, a per-clip rule charges ⌈seconds ÷ `clipSeconds`⌉ × `price`; the result is rounded to
 /// `scale` digits with `rounding`.
 public struct PriceRule: Sendable, Hashable, Codable {
+    /// What one `price` pays for.
     public enum Unit: String, Sendable, Hashable, Codable {
         /// Price per second of output (DashScope and the routers that speak its protocol).
         case second

@@ -3,6 +3,7 @@ import ClipKitCore
 /// Why a chain stopped. The work directory keeps everything done so far: running the same chain
 /// again resumes it (after a larger budget, a price, or a provider that works again).
 public struct ChainError: ClipKitError {
+    /// What stopped the chain, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The next segment's estimate would take the committed spend past the budget; nothing was submitted.
         case budgetExceeded

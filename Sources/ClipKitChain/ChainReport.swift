@@ -18,6 +18,7 @@ public struct SegmentPlan: Sendable, Codable, Hashable {
 
 /// The end of a chain: per segment, the joined output, the seams, and the audit of what was billed.
 public struct ChainReport: Sendable, Codable, Hashable {
+    /// One segment as run: its plan, every attempt, the accepted clip.
     public struct Segment: Sendable, Codable, Hashable {
         public var plan: SegmentPlan
         public var attempts: [ChainState.Attempt]

@@ -6,7 +6,9 @@ import Foundation
 /// Everything a chain has done, saved in the work directory (`chain.json`) after every step that
 /// costs money or time, so a killed run picks up where it stopped without paying twice.
 public struct ChainState: Sendable, Codable, Hashable {
+    /// One paid generation of a segment: its task, its record and clip, and what became of it.
     public struct Attempt: Sendable, Codable, Hashable {
+        /// What became of an attempt.
         public enum Outcome: String, Sendable, Codable, Hashable {
             /// Submitted and not finished yet: resume by polling, never by submitting again.
             case pending
@@ -26,6 +28,7 @@ public struct ChainState: Sendable, Codable, Hashable {
         public var estimate: Money?
     }
 
+    /// A segment's progress: its attempts, the accepted clip, its last frame and colour measurement.
     public struct Segment: Sendable, Codable, Hashable {
         public var attempts: [Attempt] = []
         /// The accepted clip.

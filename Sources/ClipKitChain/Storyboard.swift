@@ -14,6 +14,7 @@ import Yams
 ///  "segments": [{"prompt": "a lighthouse at dawn"}, {"prompt": "the camera rises", "lastImage": "top.png"}]}
 /// ```
 public struct Storyboard: Sendable, Hashable, Codable {
+    /// What every segment uses unless it says otherwise.
     public struct Defaults: Sendable, Hashable, Codable {
         /// dashscope, wavespeed or modelverse.
         public var provider: String?
@@ -40,6 +41,7 @@ public struct Storyboard: Sendable, Hashable, Codable {
         }
     }
 
+    /// One generation of the story: its prompt and what it changes from the defaults.
     public struct Segment: Sendable, Hashable, Codable {
         public var prompt: String
         /// A target last frame (kf2v).
@@ -158,6 +160,7 @@ public struct Storyboard: Sendable, Hashable, Codable {
 
 /// A storyboard that cannot be used, naming its file and what is wrong.
 public struct StoryboardError: ClipKitError {
+    /// What is wrong with the storyboard, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The storyboard file cannot be read.
         case unreadable

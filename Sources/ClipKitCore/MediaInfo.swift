@@ -58,6 +58,7 @@ public struct MediaInfo: Sendable, Hashable, Codable {
     }
 }
 
+/// The video stream a probe found: codec, sizes, rotation, exact displayed frame count, rate, colour.
 public struct VideoInfo: Sendable, Hashable, Codable {
     public var codec: String
     public var profile: String?
@@ -130,6 +131,7 @@ public struct VideoInfo: Sendable, Hashable, Codable {
     }
 }
 
+/// The audio stream a probe found (the best one FFmpeg would choose).
 public struct AudioInfo: Sendable, Hashable, Codable {
     public var codec: String
     public var sampleRate: Int
@@ -154,6 +156,7 @@ public struct AudioInfo: Sendable, Hashable, Codable {
 
 /// Why a file could not be probed, as a stable code plus a human message.
 public struct MediaProblem: ClipKitError, Hashable, Codable {
+    /// Why the probe failed, for a program to switch on (also the CLI's JSON `error.code`).
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// No such file.
         case notFound

@@ -90,6 +90,7 @@ public struct OutputFile: Sendable {
 
 /// Why an output was not written; every case names the destination.
 public enum OutputFileError: ClipKitError, Equatable {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The destination exists and overwriting was not allowed.
         case exists

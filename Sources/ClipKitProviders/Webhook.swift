@@ -8,6 +8,7 @@ import Foundation
 public struct WebhookVerifier: Sendable {
     /// Why a delivery was rejected.
     public enum Rejection: ClipKitError, Equatable {
+        /// Why the delivery was rejected, for a program to switch on.
         public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
             case missingHeader, malformedSignature, badTimestamp, stale, signatureMismatch
         }

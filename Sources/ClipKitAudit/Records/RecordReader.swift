@@ -4,6 +4,7 @@ import Foundation
 /// A records path, the clips folder or a manifest could not be read at all (a malformed record inside
 /// a readable file is a finding instead).
 public struct RecordsUnreadable: ClipKitError {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// No such file or folder.
         case notFound

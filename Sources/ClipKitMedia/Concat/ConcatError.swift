@@ -2,6 +2,7 @@ import ClipKitCore
 
 /// Why clips could not be joined; names the input at fault when one is.
 public struct ConcatError: ClipKitError {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// No clips were given.
         case noInputs

@@ -24,12 +24,14 @@ public struct ConcatOptions: Sendable, Hashable {
         case dropAlways = "drop=always"
     }
 
+    /// Whether later clips are colour-corrected towards the first (`--color-match`).
     public enum ColorMatch: String, Sendable, Hashable, CaseIterable {
         case off
         /// Correct each following clip so the chain stays anchored to the first clip's colour.
         case first
     }
 
+    /// When pictures are decoded and encoded again rather than copied (`--reencode`).
     public enum ReencodePolicy: String, Sendable, Hashable, CaseIterable {
         /// Copy packets when the clips are compatible and nothing asks for new pictures; else re-encode.
         case auto

@@ -2,6 +2,7 @@ import ClipKitCore
 
 /// What a concat did, seam by seam: the `--report` JSON.
 public struct ConcatReport: Sendable, Codable, Hashable {
+    /// One input: its frames read and written (fewer when its repeated first frame was dropped).
     public struct Clip: Sendable, Codable, Hashable {
         public var path: String
         public var framesIn: Int
@@ -11,6 +12,7 @@ public struct ConcatReport: Sendable, Codable, Hashable {
         public var matrix: ColorMatrix
     }
 
+    /// Where one clip meets the next: how alike the frames each side are, and what was done there.
     public struct Seam: Sendable, Codable, Hashable {
         public var from: String
         public var to: String
@@ -24,6 +26,7 @@ public struct ConcatReport: Sendable, Codable, Hashable {
         /// How the clips meeting here were joined.
         public var handling: Handling
 
+        /// How a seam was joined.
         public enum Handling: String, Sendable, Codable, Hashable, CaseIterable {
             /// Packets copied on both sides.
             case copied

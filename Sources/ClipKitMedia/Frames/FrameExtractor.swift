@@ -24,6 +24,7 @@ public enum FramePosition: Sendable, Hashable, CustomStringConvertible {
 
 /// The requested frame does not exist in this clip (an index or time past its end).
 public struct FrameRangeError: ClipKitError {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// No frame has this index (negative, or past the last frame).
         case noSuchIndex

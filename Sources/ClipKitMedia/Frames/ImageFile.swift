@@ -4,6 +4,7 @@ import Foundation
 
 /// An image that cannot be written as asked.
 public struct ImageError: ClipKitError {
+    /// What went wrong, for a program to switch on.
     public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
         /// The path's extension is not .png, .jpg or .jpeg.
         case unknownFormat

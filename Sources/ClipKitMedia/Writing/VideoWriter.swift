@@ -42,6 +42,7 @@ public struct VideoSettings: Sendable, Hashable {
     }
 }
 
+/// The AAC track a `VideoWriter` adds: interleaved float samples in, at this rate and channel count.
 public struct AudioSettings: Sendable, Hashable {
     public var sampleRate: Int
     public var channels: Int
