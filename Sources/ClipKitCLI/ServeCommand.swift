@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "This server's public URL, for WaveSpeed's completion webhooks (PUBLIC/v1/webhooks/wavespeed).")
     var publicURL: String?
 
-    @Option(help: "Provider credentials file (default: ~/.config/clipkit/config.json).")
+    @Option(help: "Provider config file with keys and base URLs (default ~/.config/clipkit/credentials.json).")
     var config: String?
 
     func validate() throws {
