@@ -152,15 +152,17 @@ extension VideoWriter {
     ///
     /// Cancelling the calling task stops at the next `append`, removes the temporary file and throws
     /// `CancellationError`; so does an error thrown by `fill`.
-    /// - Parameter progress: called after each picture appended with the count so far, in order.
+    /// - Parameters:
+    ///   - executor: where the work runs (`MediaExecutor.shared` unless the caller keeps a pool of its own).
+    ///   - progress: called after each picture appended with the count so far, in order.
     /// - Returns: the number of pictures written.
     /// - Throws: `OutputFileError.exists` unless `overwrite`, `OutputFileError` when the file cannot be
     ///   written; `FFmpegError` from the encoders; what `fill` throws; `CancellationError`.
     @discardableResult
     public static func write(to path: String, settings: VideoSettings, overwrite: Bool = false,
-                             progress: (@Sendable (Int) -> Void)? = nil,
+                             executor: MediaExecutor = .shared, progress: (@Sendable (Int) -> Void)? = nil,
                              _ fill: @Sendable (VideoWriter) throws -> Void) async throws -> Int {
-        try await MediaExecutor.shared.runLong {
+        try await executor.runLong {
             let writer = try VideoWriter(path: path, settings: settings, overwrite: overwrite)
             writer.onFrame = progress
             try fill(writer)

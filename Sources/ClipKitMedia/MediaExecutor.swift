@@ -31,7 +31,10 @@ public final class MediaExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private static let marker = "clipkit.media"
 
-    private init(threads: Int) {
+    /// A pool of its own, for blocking work that must not queue behind the shared one's: ClipKit's
+    /// offline sandbox renders on one, as the provider it stands for renders on machines of its own. Its
+    /// threads live as long as the process: make one per purpose, not per call.
+    public init(threads: Int) {
         threadCount = threads
         longWork = Slots(threads - 1)
         for index in 0..<threads {

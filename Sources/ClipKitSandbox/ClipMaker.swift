@@ -51,14 +51,19 @@ enum ClipMaker {
     /// Colour drift at the end of the clip: contrast kept, red lift, blue drop (8-bit levels).
     static let contrastEnd = 0.95, warmRed = 5.0, warmBlue = -4.0
 
-    /// Writes the clip to `path` on the media executor (through a temporary file, so a half-written clip
+    /// The sandbox's own render threads: it stands for a provider's machines, so its renders never queue
+    /// behind the media work of the process that uses it (a test's probes and joins, a pipeline's); three
+    /// renders at a time, as a service renders several tasks at once.
+    static let renders = MediaExecutor(threads: 4)
+
+    /// Writes the clip to `path` on the sandbox's render threads (through a temporary file, so a half-written clip
     /// is never served; a cancelled render stops between frames and leaves nothing).
     /// - Throws: `FFmpegError`/`OutputFileError` from the writer, `CancellationError`.
     static func render(_ spec: ClipSpec, to path: String) async throws {
         let settings = VideoSettings(width: spec.width, height: spec.height, frameRate: Rational(spec.fps, 1), crf: 20,
                                      audio: spec.audio ? AudioSettings() : nil, matrix: spec.color == .bt601Untagged ? .bt601 : .bt709,
                                      tagsColor: spec.color == .bt709Tagged)
-        try await VideoWriter.write(to: path, settings: settings, overwrite: true) { writer in
+        try await VideoWriter.write(to: path, settings: settings, overwrite: true, executor: renders) { writer in
             let canvasWidth = even(Double(spec.width) * (1 + zoom)), canvasHeight = even(Double(spec.height) * (1 + zoom))
             let base: RGBImage = if let first = spec.first {
                 try first.covering(width: canvasWidth, height: canvasHeight)

@@ -22,9 +22,10 @@ extension SandboxSession {
     }
 
     /// A runner with millisecond polling and retries, so fault tests stay short. The deadline is generous:
-    /// the sandbox renders every clip with x264 while the suites run in parallel on few cores, and a busy
-    /// machine (or AddressSanitizer) can stretch that past a minute; a passing test never waits for it.
-    func runner(_ provider: any VideoProvider, deadline: Duration = .seconds(300)) -> TaskRunner {
+    /// the sandbox renders every clip with x264 on the shared media executor, whose long-work slots every
+    /// suite running in parallel queues for, so on two cores a render can wait many minutes (300 s was
+    /// exceeded in CI); a passing test never waits for it.
+    func runner(_ provider: any VideoProvider, deadline: Duration = .seconds(1200)) -> TaskRunner {
         let fast = RetryPolicy(maxAttempts: 8, initialDelay: .milliseconds(5), maxDelay: .milliseconds(40))
         return TaskRunner(provider: provider, transport: transport, options: RunnerOptions(
             pollInterval: .milliseconds(15), maxPollInterval: .milliseconds(60), deadline: deadline, submitRetry: fast,

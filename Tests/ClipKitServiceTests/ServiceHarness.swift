@@ -106,7 +106,7 @@ func lighthouse(_ prompt: String = "a lighthouse at dusk") -> TaskRequest {
 
 /// Polls `condition` until it holds, failing the test after `seconds` (a generous bound for a busy
 /// machine, not a measurement).
-func waitUntil(_ what: String, seconds: Double = 300, sourceLocation: SourceLocation = #_sourceLocation,
+func waitUntil(_ what: String, seconds: Double = 1200, sourceLocation: SourceLocation = #_sourceLocation,
                _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
