@@ -113,4 +113,17 @@ import Testing
         }
         #expect(reopened == Ledger.schemaVersion)
     }
+
+    @Test("a closed SQLite ledger refuses later scopes with a clear error instead of waiting for ever")
+    func closedRefuses() async throws {
+        let folder = NSTemporaryDirectory() + "clipkit-ledger-closed-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try await Ledger.open(.sqlite(path: folder + "/ledger.sqlite"))
+        #expect(try await store.schemaVersion() == Ledger.schemaVersion)
+        try await store.close()
+        await #expect(throws: LedgerError.unavailable) { try await store.transaction { _ in } }
+        await #expect(throws: LedgerError.unavailable) { try await store.read { _ in } }
+        try await store.close()  // a second close is a no-op
+    }
 }

@@ -101,7 +101,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     @discardableResult
     public func transaction<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
         try await writeLock.withPlace {
-            try await Self.inTransaction(SQLiteExecutor(connection: writer), begin: "BEGIN IMMEDIATE") { executor in
+            try ensureOpen()
+            return try await Self.inTransaction(SQLiteExecutor(connection: writer), begin: "BEGIN IMMEDIATE") { executor in
                 try await body(LedgerTransaction(executor: executor, backend: .sqlite, clock: options.clock))
             }
         }
@@ -115,8 +116,10 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func read<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
-        try await readers.withConnection { connection in
-            try await Self.inTransaction(SQLiteExecutor(connection: connection), begin: "BEGIN") { executor in
+        try ensureOpen()
+        return try await readers.withConnection { connection in
+            try ensureOpen()
+            return try await Self.inTransaction(SQLiteExecutor(connection: connection), begin: "BEGIN") { executor in
                 try await body(LedgerTransaction(executor: executor, backend: .sqlite, clock: options.clock))
             }
         }
@@ -136,12 +139,20 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Closes the connections once the scope in progress has ended. A scope asked for afterwards, or
+    /// waiting for the write lock meanwhile, fails with `LedgerError.unavailable` instead of waiting.
     public func close() async throws {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         await writeLock.wait()
         try? await writer.close()
         await readers.closeAll()
         try? await threads.shutdownGracefully()
+        // Each waiter wakes, finds the store closed and hands the place on to the next.
+        writeLock.signal()
+    }
+
+    private func ensureOpen() throws {
+        if closed.withLock({ $0 }) { throw LedgerError(.unavailable, "the ledger \(path) is closed") }
     }
 }
 
