@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import ClipKitLedger
+import ClipKitPostgresHarness
 import ClipKitSandbox
 import Foundation
 import NIOCore
@@ -27,10 +29,11 @@ final class ServeProcess: Sendable {
 
     var stderr: String { log.text.withLock { $0 } }
 
-    static func start(data: String, sandbox: String) async throws -> ServeProcess {
+    /// - Parameter ledger: `--data` and, for PostgreSQL, `--database`.
+    static func start(ledger: [String], sandbox: String) async throws -> ServeProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: builtBinary("clipkit-engine"))
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", data, "--sandbox", sandbox]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--sandbox", sandbox] + ledger
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -103,14 +106,17 @@ struct ServeFailure: Error, CustomStringConvertible {
 struct TaskProcessTests {
     static let request = #"{"provider": "sandbox", "model": "wan2.2-t2v-plus", "prompt": "a lighthouse at dusk", "resolution": "480P", "duration": 5}"#
 
-    @Test("a task posted twice with one key is made once; the server killed with SIGKILL mid-task resumes it: one submission, one clip")
-    func killedServerResumes() async throws {
+    @Test("a task posted twice with one key is made once; the server killed with SIGKILL mid-task resumes it: one submission, one clip",
+          arguments: LedgerBackend.allCases)
+    func killedServerResumes(_ backend: LedgerBackend) async throws {
         // Queued and running for seconds: time to kill the server while the provider works on the task.
         let sandbox = try await SandboxServer.start(SandboxConfiguration(
             port: 0, faults: SandboxFaults(queueMs: 1500, runMs: 3000, retryAfterSeconds: 0)))
         let data = NSTemporaryDirectory() + "clipkit-serve-tasks-" + UUID().uuidString.prefix(8)
         do {
-            try await Self.run(sandbox: sandbox, data: data)
+            var ledger = ["--data", data]
+            if backend == .postgres { ledger += ["--database", try await PostgresCluster.shared().createDatabase()] }
+            try await Self.run(sandbox: sandbox, data: data, ledger: ledger)
         } catch {
             await sandbox.stop()
             try? FileManager.default.removeItem(atPath: data)
@@ -120,13 +126,13 @@ struct TaskProcessTests {
         try? FileManager.default.removeItem(atPath: data)
     }
 
-    static func run(sandbox: SandboxServer, data: String) async throws {
-        let made = try await runProgram(builtBinary("clipkit-engine"), ["token", "create", "--data", data, "--name", "tests"])
+    static func run(sandbox: SandboxServer, data: String, ledger: [String]) async throws {
+        let made = try await runProgram(builtBinary("clipkit-engine"), ["token", "create", "--name", "tests"] + ledger)
         #expect(made.status == 0)
         let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let key = [("Idempotency-Key", "story-1-segment-1")]
 
-        var server = try await ServeProcess.start(data: data, sandbox: sandbox.baseURL)
+        var server = try await ServeProcess.start(ledger: ledger, sandbox: sandbox.baseURL)
         let first = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
         #expect(first.status == 202, "\(first.text)")
         let id = try #require(first.json["id"] as? String)
@@ -138,7 +144,7 @@ struct TaskProcessTests {
         try await server.kill()
         #expect(!server.stderr.contains(token), "the token is never logged")
 
-        server = try await ServeProcess.start(data: data, sandbox: sandbox.baseURL)
+        server = try await ServeProcess.start(ledger: ledger, sandbox: sandbox.baseURL)
         let retried = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
         #expect(retried.json["id"] as? String == id, "a retried request after the crash still answers the first task")
         var task: [String: Any] = [:]
