@@ -29,7 +29,8 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
     }
 
     /// One property that does not match.
-    public struct Failure: Sendable, Hashable, CustomStringConvertible {
+    /// As JSON (the ledger, the API): `property`, `expected`, `actual`, and the `message` people read.
+    public struct Failure: Sendable, Hashable, Codable, CustomStringConvertible {
         /// The property checked; its raw value names it in messages ("tier: expected …").
         public enum Property: String, Sendable, Hashable, Codable, CaseIterable {
             case file, tier, fps, duration, audio
@@ -39,6 +40,28 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
         public var expected: String
         public var actual: String
         public var description: String { "\(property.rawValue): expected \(expected), got \(actual)" }
+
+        public init(property: Property, expected: String, actual: String) {
+            self.property = property
+            self.expected = expected
+            self.actual = actual
+        }
+
+        private enum CodingKeys: String, CodingKey { case property, expected, actual, message }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(property: try c.decode(Property.self, forKey: .property), expected: try c.decode(String.self, forKey: .expected),
+                      actual: try c.decode(String.self, forKey: .actual))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(property, forKey: .property)
+            try c.encode(expected, forKey: .expected)
+            try c.encode(actual, forKey: .actual)
+            try c.encode(description, forKey: .message)
+        }
     }
 
     /// Every requirement `info` fails; empty when the clip is as billed.

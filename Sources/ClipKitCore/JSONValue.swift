@@ -94,3 +94,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return false
     }
 }
+
+extension JSONValue {
+    /// `value` as its JSON (what `JSONEncoder` writes for it), e.g. to keep a `MediaInfo` in the ledger.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+}

@@ -61,14 +61,8 @@ struct ClipRequestBody: Decodable {
 
 /// What verification found, as stored and answered.
 struct VerificationBody: Codable {
-    struct Failure: Codable {
-        var property: String
-        var expected: String
-        var actual: String
-        var message: String
-    }
     var passed: Bool
-    var failures: [Failure]
+    var failures: [ClipRequirements.Failure]
     var requirements: RequirementsBody
 }
 
@@ -191,10 +185,7 @@ extension Routes {
         let clip = "clips/\(id).\(info.container == "matroska" ? "mkv" : "mp4")"
         info.path = clip
         let failures = try requirements.parsed().failures(of: info)
-        let verification = VerificationBody(
-            passed: failures.isEmpty,
-            failures: failures.map { .init(property: $0.property.rawValue, expected: $0.expected, actual: $0.actual, message: $0.description) },
-            requirements: requirements)
+        let verification = VerificationBody(passed: failures.isEmpty, failures: failures, requirements: requirements)
         var frames: [String: String] = [:]
         do {
             for (name, position) in [("first", FramePosition.first), ("last", .last)] {
@@ -206,21 +197,18 @@ extension Routes {
             if let problem = error as? MediaProblem { throw unplayable(problem.code.rawValue, problem.message) }
             throw unplayable("unreadable", "no frame could be decoded: \(error)")
         }
-        return (clip, try JSONValue(jsonText: JSONOutput.encode(info)), try JSONValue(encoding: verification), frames)
+        return (clip, try JSONValue(encoding: info), try JSONValue(encoding: verification), frames)
     }
 
-    /// Decodes one frame of `clip` to `frames/NAME.png` through a temporary file; returns that relative path.
+    /// Decodes one frame of `clip` to `frames/NAME.png` (written through a temporary file, as every
+    /// ClipKit output is); returns that relative path.
     func writeFrame(_ position: FramePosition, of clip: String, name: String) async throws -> String {
         let image = try await FrameExtractor.extract(position, from: clip)
-        let png = try await image.encoded(as: .png)
         let relative = "frames/\(name).png"
-        let temp = data.temporaryFile(".png")
         do {
-            try png.write(to: URL(fileURLWithPath: temp))
-            guard rename(temp, data.absolute(relative)) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temp)
-            throw APIError(.internalServerError, "storage", "cannot write \(relative) in the data directory: \(error.localizedDescription)")
+            try await image.write(to: data.absolute(relative), overwrite: true)
+        } catch let error as OutputFileError {
+            throw APIError(.internalServerError, "storage", "cannot write \(relative) in the data directory: \(error)")
         }
         return relative
     }
@@ -279,8 +267,3 @@ extension Routes {
     }
 }
 
-extension JSONValue {
-    init(jsonText: String) throws { self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8)) }
-
-    init<T: Encodable>(encoding value: T) throws { try self.init(jsonText: JSONOutput.encode(value)) }
-}

@@ -86,7 +86,7 @@ public final class TaskService: Sendable {
         stored.lastImage = try stored.lastImage.map { try saveInput($0, field: "lastImage") }
         let estimate = configuration.priceBook.rule(provider: client.name, model: model, tier: request.tier)?
             .charge(seconds: request.duration.map { Decimal($0) })
-        let recorded = try JSONDecoder().decode(JSONValue.self, from: Self.canonicalJSON(request))
+        let recorded = try JSONValue(encoding: request)
 
         let id = try await ledger.transaction { tx -> String in
             func create() async throws -> String {

@@ -219,19 +219,14 @@ extension TaskService {
         var frames: [String: String] = [:]
         for (name, position) in [("first", FramePosition.first), ("last", .last)] {
             let relative = "frames/\(task.id)-\(name).png"
-            try await FrameExtractor.extractFrame(position, from: path).image.write(to: dataDirectory + "/" + relative, overwrite: true)
+            try await FrameExtractor.extract(position, from: path).write(to: dataDirectory + "/" + relative, overwrite: true)
             frames[name] = relative
         }
         let (billed, findings) = try audit(task, clipPath: path, info: info)
         let digest = try Self.sha256(ofFile: path)
         info.path = "clips/\(task.id).mp4"
-        let probe = try JSONDecoder().decode(JSONValue.self, from: Self.canonicalJSON(info))
-        let verification = JSONValue.object([
-            "passed": .bool(failures.isEmpty),
-            "failures": .array(failures.map {
-                .object(["property": .string($0.property.rawValue), "expected": .string($0.expected), "actual": .string($0.actual)])
-            }),
-        ])
+        let probe = try JSONValue(encoding: info)
+        let verification = JSONValue.object(["passed": .bool(failures.isEmpty), "failures": try JSONValue(encoding: failures)])
         let clipID = "clip_" + task.id.dropFirst("task_".count)
         try await ledger.transaction { tx in
             guard var current = try await tx.task(task.id), current.clipID == nil else { return try await context.complete(in: tx) }
