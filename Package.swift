@@ -19,7 +19,7 @@ import PackageDescription
 //   front ends: ClipKitLauncher (the `clipkit` executable: probe without FFmpeg, the rest by exec),
 //   ClipKitCLI (`clipkit-engine`, every command), ClipKitConsole (what both print), ClipKitArguments (what
 //   both parse: probe and verify),
-//   ClipKitSandbox (offline provider server, Hummingbird)
+//   ClipKitSandbox (offline provider server, Hummingbird); ClipKitListening (start a Hummingbird server, learn its port)
 //   ClipKitFuzz: libFuzzer target over ClipKitMP4's readers of untrusted bytes (fuzz/run.sh)
 let package = Package(
     name: "ClipKit",
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "ClipKitSandbox",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia",
+                "ClipKitCore", "ClipKitMedia", "ClipKitListening",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -123,12 +123,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Starting a Hummingbird server and learning the port it bound: shared by the sandbox and the server.
+        .target(name: "ClipKitListening", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // `clipkit serve`'s HTTP front end: routes, auth and the dashboard. No media or billing logic and no
         // FFmpeg: it calls ClipKitMedia's async API and keeps what it learns in the ledger.
         .target(
             name: "ClipKitServer",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders", "ClipKitService",
+                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders", "ClipKitService", "ClipKitListening",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ClipKitCore
+import ClipKitListening
 import ClipKitMedia
 import Foundation
 import Hummingbird
@@ -73,26 +74,20 @@ public final class SandboxServer: Sendable {
         let handlers = Handlers(state: state, configuration: configuration, webhookClient: webhookClient)
         let router = Router()
         handlers.register(on: router)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let listener = Listener()
         var logger = Logger(label: "clipkit.sandbox")
         logger.logLevel = .critical
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let runTask = Task {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        var bound: Int?
-        for await port in ports {
-            bound = port
-            break
-        }
-        guard let port = bound, port > 0 else {
-            let reason: String
-            if case .failure(let error) = await runTask.result { reason = "\(error)" } else { reason = "it stopped at once" }
+            onServerRunning: listener.bound, logger: logger)
+        let port: Int, runTask: Task<Void, any Error>
+        do {
+            (port, runTask) = try await listener.run({ try await app.run() }) { reason in
+                SandboxError("cannot listen on \(configuration.host):\(configuration.port): \(reason)", code: .cannotStart)
+            }
+        } catch {
             try? await webhookClient.shutdown()
-            throw SandboxError("cannot listen on \(configuration.host):\(configuration.port): \(reason)", code: .cannotStart)
+            throw error
         }
         let server = SandboxServer(baseURL: "http://\(configuration.host):\(port)", port: port, configuration: configuration,
                                    state: state, runTask: runTask, webhookClient: webhookClient,

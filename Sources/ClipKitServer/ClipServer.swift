@@ -1,4 +1,5 @@
 import ClipKitLedger
+import ClipKitListening
 import ClipKitService
 import Foundation
 import Hummingbird
@@ -75,28 +76,17 @@ public final class ClipServer: Sendable {
         let data = try DataDirectory(configuration.dataDirectory)
         let routes = Routes(store: store, data: data, configuration: configuration)
         let router = routes.makeRouter()
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let listener = Listener()
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+            onServerRunning: listener.bound, logger: logger)
         let handlers = configuration.jobHandlers.merging(configuration.tasks?.handlers() ?? [:]) { mine, _ in mine }
         let worker = JobWorker(store: store, configuration: configuration.worker, handlers: handlers, logger: logger)
         // Shut down in reverse order: the listener first, then the worker drains its running jobs.
         let group = ServiceGroup(services: [worker, app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], cancellationSignals: [],
                                  logger: logger)
-        let runTask = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        var bound: Int?
-        for await port in ports {
-            bound = port
-            break
-        }
-        guard let port = bound, port > 0 else {
-            let reason: String
-            if case .failure(let error) = await runTask.result { reason = "\(error)" } else { reason = "it stopped at once" }
-            throw ServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
+        let (port, runTask) = try await listener.run({ try await group.run() }) { reason in
+            ServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
         }
         return ClipServer(port: port, configuration: configuration, routes: routes.registered, group: group, runTask: runTask)
     }
