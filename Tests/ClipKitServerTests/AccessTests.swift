@@ -66,6 +66,17 @@ struct AccessTests {
         }
     }
 
+    @Test("readyz answers 503 unavailable once the ledger is gone; healthz still 200")
+    func readyWithoutLedger() async throws {
+        try await TestServer.with(.sqlite) { server in
+            try await server.store.close()
+            let ready = try await server.anonymous(.GET, "/readyz")
+            #expect(ready.status == 503)
+            #expect(ready.errorCode == "unavailable")
+            #expect(try await server.anonymous(.GET, "/healthz").status == 200)
+        }
+    }
+
     @Test("the OpenAPI document is 3.1, is served, and describes every route the router has")
     func openAPICoversRoutes() async throws {
         try await TestServer.with(.sqlite) { server in
