@@ -168,7 +168,7 @@ let package = Package(
         // tests and bench/remote-probe.sh (bench/RemoteProbe) measure against it.
         .target(
             name: "ClipKitFileServer",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            dependencies: ["ClipKitMedia", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/ClipKitFileServer"
         ),

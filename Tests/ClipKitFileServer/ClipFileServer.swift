@@ -1,3 +1,4 @@
+import ClipKitMedia
 import Foundation
 import Hummingbird
 import Logging
@@ -66,6 +67,11 @@ public final class ClipFileServer: Sendable {
     private let state: State
     private let runTask: Task<Void, any Error>
 
+    /// The server's handlers run on threads of their own. On Swift's cooperative pool (two threads on a
+    /// 2-core CI machine) they would wait while other tests block it (a test waiting for ffmpeg), and a
+    /// client's read timeout would fire on a server that is only starved, not stalled.
+    private static let handlerThreads = MediaExecutor(threads: 2)
+
     /// Starts serving `files` (name → local path) on 127.0.0.1, on a free port unless one is given.
     /// - Throws: when the port cannot be bound.
     public static func start(files: [String: String], port: Int = 0) async throws -> ClipFileServer {
@@ -87,7 +93,7 @@ public final class ClipFileServer: Sendable {
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let runTask = Task {
+        let runTask = Task(executorPreference: handlerThreads) {
             defer { continuation.finish() }
             try await app.run()
         }
