@@ -51,13 +51,7 @@ public struct VerifyArguments: ParsableArguments {
     public func requirements(voiceSeconds: Double? = nil) -> ClipRequirements {
         var requirements = ClipRequirements(tier: tier, duration: duration, toleranceFrames: toleranceFrames, fps: fps,
                                             audio: audio.map { $0 == .yes })
-        if let voiceSeconds {
-            // The last frame should end where the voice does: a clip longer than its voice is not as made either.
-            requirements.duration = voiceSeconds
-            requirements.rule.acceptsLonger = false
-            requirements.audio = true
-            requirements.soundtrackCoversVideo = true
-        }
+        if let voiceSeconds { requirements.requireVoice(seconds: voiceSeconds) }
         return requirements
     }
 

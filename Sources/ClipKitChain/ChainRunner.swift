@@ -84,9 +84,13 @@ public actor ChainRunner {
             return
         }
         await events(.segmentStarted(index: i, count: count, mode: plan.mode, model: plan.model, estimate: plan.estimate))
-        // An s2v clip must also carry its voice for its whole length.
-        let requirements = ClipRequirements(tier: plan.tier, duration: plan.seconds, rule: options.asBilled,
-                                            audio: plan.mode == .s2v ? true : nil, soundtrackCoversVideo: plan.mode == .s2v)
+        var requirements = ClipRequirements(tier: plan.tier, duration: plan.seconds, rule: options.asBilled)
+        if plan.mode == .s2v {
+            // As long as its voice and carrying it throughout; a voice given by URL has no known length.
+            if plan.seconds > 0 { requirements.requireVoice(seconds: plan.seconds) } else { requirements.duration = nil }
+            requirements.audio = true
+            requirements.soundtrackCoversVideo = true
+        }
         while true {
             let result: RunResult
             do {

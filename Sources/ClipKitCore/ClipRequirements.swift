@@ -28,6 +28,15 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
         self.init(tier: tier, duration: duration, rule: AsBilledRule(toleranceFrames: toleranceFrames), fps: fps, audio: audio)
     }
 
+    /// s2v: the clip must be as long as the voice it was made from, `seconds` as decoded, and not longer
+    /// either (its last frame should end where the voice does), with a soundtrack that runs the whole clip.
+    public mutating func requireVoice(seconds: Double) {
+        duration = seconds
+        rule.acceptsLonger = false
+        audio = true
+        soundtrackCoversVideo = true
+    }
+
     /// One property that does not match.
     /// As JSON (the ledger, the API): `property`, `expected`, `actual`, and the `message` people read.
     public struct Failure: Sendable, Hashable, Codable, CustomStringConvertible {

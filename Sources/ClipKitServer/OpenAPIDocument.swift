@@ -243,7 +243,8 @@ enum OpenAPIDocument {
               "lastImage": {"type": ["string", "null"], "description": "Last frame (kf2v), as image."},
               "resolution": {"enum": ["480P", "720P", "1080P", null]}, "size": {"type": ["string", "null"]},
               "duration": {"type": ["integer", "null"], "minimum": 1, "maximum": 60}, "seed": {"type": ["integer", "null"]},
-              "audio": {"type": ["boolean", "null"]}
+              "audio": {"type": ["boolean", "null"]},
+              "voice": {"type": ["string", "null"], "description": "s2v, with image as the reference portrait: the voice track, an http(s) URL or a data:audio/…;base64 URI. The clip lasts as long as the voice and is billed by it (no duration); verified against its decoded length."}
             }
           },
           "Task": {

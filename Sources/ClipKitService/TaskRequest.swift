@@ -25,10 +25,13 @@ public struct TaskRequest: Sendable, Hashable, Codable {
     public var seed: Int?
     /// Audio on or off for models that make it.
     public var audio: Bool?
+    /// s2v (with `image` as the reference portrait): the voice track, an http(s) URL or a
+    /// `data:audio/…;base64,…` URI. The clip is as long as the voice and billed by it, so no `duration`.
+    public var voice: String?
 
     public init(provider: String, model: String? = nil, prompt: String, negativePrompt: String? = nil, image: String? = nil,
                 lastImage: String? = nil, resolution: String? = nil, size: String? = nil, duration: Int? = nil,
-                seed: Int? = nil, audio: Bool? = nil) {
+                seed: Int? = nil, audio: Bool? = nil, voice: String? = nil) {
         self.provider = provider
         self.model = model
         self.prompt = prompt
@@ -40,14 +43,21 @@ public struct TaskRequest: Sendable, Hashable, Codable {
         self.duration = duration
         self.seed = seed
         self.audio = audio
+        self.voice = voice
     }
 
     /// The tier asked for, if any.
     public var tier: Tier? { resolution.flatMap(Tier.init(parsing:)) }
 
-    /// What the delivered clip must hold to be as asked: the tier and the length.
-    public var requirements: ClipRequirements {
-        ClipRequirements(tier: tier, duration: duration.map(Double.init))
+    /// What the delivered clip must hold to be as asked: the tier and the length; for s2v, the length of
+    /// the voice as decoded (`voiceSeconds`, unknown for a voice given by URL) and the voice throughout.
+    public func requirements(voiceSeconds: Double? = nil) -> ClipRequirements {
+        var requirements = ClipRequirements(tier: tier, duration: duration.map(Double.init))
+        if let voiceSeconds { requirements.requireVoice(seconds: voiceSeconds) } else if voice != nil {
+            requirements.audio = true
+            requirements.soundtrackCoversVideo = true
+        }
+        return requirements
     }
 
     /// Checks what can be checked before anything is stored or paid for.
@@ -56,39 +66,51 @@ public struct TaskRequest: Sendable, Hashable, Codable {
         func invalid(_ message: String) -> TaskServiceError { TaskServiceError(.invalidRequest, message) }
         if prompt.isEmpty, image == nil { throw invalid("give a prompt (and/or an image for i2v)") }
         if lastImage != nil, image == nil { throw invalid("lastImage needs image (kf2v takes both frames)") }
+        if voice != nil {
+            if image == nil { throw invalid("voice needs image, the reference portrait (s2v takes both)") }
+            if lastImage != nil { throw invalid("voice (s2v) and lastImage (kf2v) are different modes: give one") }
+            if duration != nil { throw invalid("an s2v clip is as long as its voice: drop duration") }
+        }
         if let resolution, Tier(parsing: resolution) == nil {
             throw invalid("resolution must be 480P, 720P or 1080P, not '\(resolution)'")
         }
         if let duration, !(1...60).contains(duration) { throw invalid("duration must be 1…60 seconds, not \(duration)") }
-        for (field, value) in [("image", image), ("lastImage", lastImage)] {
+        for (field, value, kind) in [("image", image, InputData.Kind.image), ("lastImage", lastImage, .image), ("voice", voice, .audio)] {
             guard let value else { continue }
-            if InputImage.isURL(value) { continue }
+            if InputData.isURL(value) { continue }
             guard value.hasPrefix("data:") else { throw invalid("\(field) must be an http(s) URL or a data: URI") }
-            _ = try InputImage.decode(dataURI: value, field: field)
+            _ = try InputData.decode(dataURI: value, field: field, kind: kind)
         }
     }
 }
 
-/// A request's images once the service holds them: URLs as given, data URIs saved under the data
-/// directory by their content (so a retried request writes the same file again, not a second one).
-struct InputImage {
+/// A request's images and voice once the service holds them: URLs as given, data URIs saved under the
+/// data directory by their content (so a retried request writes the same file again, not a second one).
+struct InputData {
+    enum Kind { case image, audio }
+
     static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
 
-    /// The bytes and file extension of a `data:image/png;base64,…` URI.
-    /// - Throws: `TaskServiceError.invalidRequest` for anything else.
-    static func decode(dataURI: String, field: String) throws -> (bytes: Data, ext: String) {
+    /// File extensions by MIME type: what the provider and FFmpeg recognise the saved file by.
+    private static let extensions: [String: String] = [
+        "image/png": "png", "image/jpeg": "jpg", "image/jpg": "jpg", "image/webp": "webp",
+        "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
+        "audio/mp4": "m4a", "audio/aac": "aac", "audio/ogg": "ogg", "audio/flac": "flac",
+    ]
+
+    /// The bytes and file extension of a `data:image/png;base64,…` (or `data:audio/…`) URI.
+    /// - Throws: `TaskServiceError.invalidRequest` for anything else, or a type of the other kind.
+    static func decode(dataURI: String, field: String, kind: Kind) throws -> (bytes: Data, ext: String) {
         guard let comma = dataURI.firstIndex(of: ","), dataURI[..<comma].hasSuffix(";base64"),
               let bytes = Data(base64Encoded: String(dataURI[dataURI.index(after: comma)...]), options: .ignoreUnknownCharacters),
               !bytes.isEmpty
         else { throw TaskServiceError(.invalidRequest, "\(field) is not a base64 data: URI") }
         let type = dataURI.dropFirst("data:".count).prefix { $0 != ";" && $0 != "," }.lowercased()
-        let ext = switch type {
-        case "image/png": "png"
-        case "image/jpeg", "image/jpg": "jpg"
-        case "image/webp": "webp"
-        default: "img"
+        let prefix = kind == .image ? "image/" : "audio/"
+        guard type.hasPrefix(prefix) else {
+            throw TaskServiceError(.invalidRequest, "\(field) must be a data:\(prefix)… URI, not \(type.isEmpty ? "untyped" : type)")
         }
-        return (bytes, ext)
+        return (bytes, extensions[type] ?? (kind == .image ? "img" : "audio"))
     }
 }
 

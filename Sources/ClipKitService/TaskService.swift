@@ -1,6 +1,7 @@
 import ClipKitAudit
 import ClipKitCore
 import ClipKitLedger
+import ClipKitMedia
 import ClipKitProviders
 import Crypto
 import Foundation
@@ -82,10 +83,21 @@ public final class TaskService: Sendable {
         if stored.model == nil { stored.model = ProviderKind(rawValue: client.name)?.defaultModel(for: mode) }
         let model = stored.model ?? ""
         let fingerprint = requestFingerprint(try Self.canonicalJSON(request))
-        stored.image = try stored.image.map { try saveInput($0, field: "image") }
-        stored.lastImage = try stored.lastImage.map { try saveInput($0, field: "lastImage") }
-        let estimate = configuration.priceBook.rule(provider: client.name, model: model, tier: request.tier)?
-            .charge(seconds: request.duration.map { Decimal($0) })
+        stored.image = try stored.image.map { try saveInput($0, field: "image", kind: .image) }
+        stored.lastImage = try stored.lastImage.map { try saveInput($0, field: "lastImage", kind: .image) }
+        stored.voice = try stored.voice.map { try saveInput($0, field: "voice", kind: .audio) }
+        // s2v is billed by the voice's seconds; a voice given by URL is not fetched, so its length is unknown.
+        let voiceSeconds: Double?
+        do {
+            voiceSeconds = try await stored.voice.asyncMap { try await self.voiceSeconds($0) } ?? nil
+        } catch {
+            if let voice = stored.voice, !InputData.isURL(voice) { try? FileManager.default.removeItem(atPath: dataDirectory + "/" + voice) }
+            throw error
+        }
+        let billedSeconds = request.voice == nil ? request.duration.map { Decimal($0) }
+            : voiceSeconds.map { Rounding.halfUp.round(Decimal($0), scale: 2) }
+        let rule = configuration.priceBook.rule(provider: client.name, model: model, tier: request.tier)
+        let estimate = request.voice != nil && billedSeconds == nil ? nil : rule?.charge(seconds: billedSeconds)
         let recorded = try JSONValue(encoding: request)
 
         let id = try await ledger.transaction { tx -> String in
@@ -99,8 +111,9 @@ public final class TaskService: Sendable {
                 }
                 if !budgets.isEmpty {
                     guard let estimate else {
-                        throw TaskServiceError(.unpriced, "no price for \(client.name) \(model) \(request.resolution ?? ""), "
-                            + "so the budget \(budgets.joined(separator: ", ")) cannot be kept")
+                        let unknown = rule == nil ? "no price for \(client.name) \(model) \(request.resolution ?? "")"
+                            : "the length of a voice given by URL is unknown until it is billed (send it as a data: URI)"
+                        throw TaskServiceError(.unpriced, unknown + ", so the budget \(budgets.joined(separator: ", ")) cannot be kept")
                     }
                     try await tx.reserve(estimate, on: budgets, reference: task.id)
                 }
@@ -175,9 +188,9 @@ public final class TaskService: Sendable {
 
     /// A URL as given; a data URI saved as `inputs/SHA256.EXT` (the same bytes, the same file) and named
     /// by that relative path.
-    private func saveInput(_ reference: String, field: String) throws -> String {
-        if InputImage.isURL(reference) { return reference }
-        let (bytes, ext) = try InputImage.decode(dataURI: reference, field: field)
+    private func saveInput(_ reference: String, field: String, kind: InputData.Kind) throws -> String {
+        if InputData.isURL(reference) { return reference }
+        let (bytes, ext) = try InputData.decode(dataURI: reference, field: field, kind: kind)
         let relative = "inputs/" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "." + ext
         let path = dataDirectory + "/" + relative
         if !FileManager.default.fileExists(atPath: path) {
@@ -187,15 +200,26 @@ public final class TaskService: Sendable {
         return relative
     }
 
+    /// Seconds of sound a stored voice decodes to (nil for one given by URL).
+    /// - Throws: `TaskServiceError.invalidRequest` when it is not sound ClipKit can decode.
+    func voiceSeconds(_ stored: String) async throws -> Double? {
+        guard !InputData.isURL(stored) else { return nil }
+        let info = await MediaProbe.probeAudio(dataDirectory + "/" + stored)
+        guard info.error == nil, let seconds = info.audio?.duration, seconds > 0 else {
+            throw TaskServiceError(.invalidRequest, "voice is not a sound ClipKit can decode: \(info.error?.message ?? "no sound")")
+        }
+        return seconds
+    }
+
     /// The provider-neutral request of a stored one.
     func generationRequest(_ request: TaskRequest) throws -> GenerationRequest {
-        func input(_ reference: String) -> ImageInput {
-            InputImage.isURL(reference) ? .url(reference) : .file(dataDirectory + "/" + reference)
-        }
+        func file(_ reference: String) -> String? { InputData.isURL(reference) ? nil : dataDirectory + "/" + reference }
+        func image(_ reference: String) -> ImageInput { file(reference).map { .file($0) } ?? .url(reference) }
         return GenerationRequest(
             model: request.model ?? "", prompt: request.prompt, negativePrompt: request.negativePrompt,
-            firstImage: request.image.map(input), lastImage: request.lastImage.map(input), resolution: request.tier,
-            size: request.size, duration: request.duration, seed: request.seed, audio: request.audio)
+            firstImage: request.image.map(image), lastImage: request.lastImage.map(image), resolution: request.tier,
+            size: request.size, duration: request.duration, seed: request.seed, audio: request.audio,
+            inputAudio: request.voice.map { file($0).map { .file($0) } ?? .url($0) })
     }
 
     static func canonicalJSON<T: Encodable>(_ value: T) throws -> Data {

@@ -214,7 +214,8 @@ extension TaskService {
         if let problem = info.error, info.video == nil {
             throw JobFailure.permanent("clips/\(task.id).mp4 is not a playable clip: \(problem)")
         }
-        let failures = payload.request.requirements.failures(of: info)
+        let voiceSeconds = try await payload.request.voice.asyncMap { try await self.voiceSeconds($0) } ?? nil
+        let failures = payload.request.requirements(voiceSeconds: voiceSeconds).failures(of: info)
         try FileManager.default.createDirectory(atPath: framesDirectory, withIntermediateDirectories: true)
         var frames: [String: String] = [:]
         for (name, position) in [("first", FramePosition.first), ("last", .last)] {
@@ -222,7 +223,7 @@ extension TaskService {
             try await FrameExtractor.extract(position, from: path).write(to: dataDirectory + "/" + relative, overwrite: true)
             frames[name] = relative
         }
-        let (billed, findings) = try audit(task, clipPath: path, info: info)
+        let (billed, findings) = try audit(task, clipPath: path, info: info, voiceSeconds: voiceSeconds)
         let digest = try Self.sha256(ofFile: path)
         info.path = "clips/\(task.id).mp4"
         let probe = try JSONValue(encoding: info)
@@ -250,10 +251,12 @@ extension TaskService {
     }
 
     /// The audit of one task against its clip: the amount it was billed (the price book applied to its
-    /// usage) and what the checks dispute.
-    func audit(_ task: ProviderTaskRecord, clipPath: String, info: MediaInfo) throws -> (billed: Money?, findings: [Finding]) {
+    /// usage) and what the checks dispute; an s2v task's billed seconds are checked against its voice too.
+    func audit(_ task: ProviderTaskRecord, clipPath: String, info: MediaInfo,
+               voiceSeconds: Double?) throws -> (billed: Money?, findings: [Finding]) {
         var audit = Audit(priceBook: configuration.priceBook)
-        let record = task.taskRecord(outputFile: (clipPath as NSString).lastPathComponent)
+        var record = task.taskRecord(outputFile: (clipPath as NSString).lastPathComponent)
+        record.inputAudioDuration = voiceSeconds
         let json = try JSONDecoder().decode(JSONValue.self, from: TaskRecord.makeEncoder().encode(record))
         audit.add(RecordReader.parse(json, at: RecordLocation(file: TaskRecord.path(forClip: clipPath), line: 1)))
         let report = audit.finish(clips: ClipIndex(root: clipsDirectory, clips: [clipPath])) { $0 == clipPath ? info : nil }

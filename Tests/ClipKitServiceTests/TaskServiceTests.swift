@@ -6,6 +6,7 @@ import ClipKitProviders
 import ClipKitSandbox
 import ClipKitSandboxTestSupport
 import ClipKitService
+import ClipKitTestSupport
 import Foundation
 import Testing
 
@@ -254,16 +255,7 @@ import Testing
     @Test("i2v from a data URI: the image is kept once under inputs/, the ledger holds only its length, the clip starts from it")
     func dataURIImage() async throws {
         try await ServiceHarness.with(.sqlite) { h in
-            // A smooth 4:3 gradient: 4:2:0 video keeps it, so PSNR measures the generation.
-            let (width, height) = (640, 480)
-            var pixels = [UInt8](repeating: 0, count: width * height * 3)
-            for y in 0..<height {
-                for x in 0..<width {
-                    let i = (y * width + x) * 3
-                    (pixels[i], pixels[i + 1], pixels[i + 2]) = (UInt8(50 + x / 4), UInt8(70 + y / 4), 140)
-                }
-            }
-            let picture = RGBImage(width: width, height: height, pixels: pixels)
+            let picture = gradient(width: 640, height: 480)
             let png = try await picture.encoded(as: .png)
             let request = TaskRequest(provider: "dashscope", model: "wan2.2-i2v-flash", prompt: "slow push in",
                                       image: "data:image/png;base64," + png.base64EncodedString(), resolution: "480P", duration: 5)
@@ -286,6 +278,45 @@ import Testing
         }
     }
 
+    @Test("s2v with a data-URI voice: a clip as long as the voice and carrying it, verified against it, billed by its seconds",
+          arguments: [false, true])
+    func s2vVoice(voiceDropped: Bool) async throws {
+        var faults = SandboxFaults.fast
+        faults.missingAudioRate = voiceDropped ? 1 : 0
+        try await ServiceHarness.with(.sqlite, faults: faults) { h in
+            let voicePath = try Fixtures.shared.voice(seconds: 3.4, format: .mp3)
+            let voice = try Data(contentsOf: URL(fileURLWithPath: voicePath))
+            let portrait = try await gradient(width: 480, height: 640).encoded(as: .png)
+            let accepted = try await h.service.submit(TaskRequest(
+                provider: "dashscope", prompt: "she says hello", image: "data:image/png;base64," + portrait.base64EncodedString(),
+                resolution: "480P", voice: "data:audio/mpeg;base64," + voice.base64EncodedString()))
+            #expect(accepted.model == "wan2.2-s2v")
+            try await h.runAllJobs()
+
+            let task = try #require(try await h.service.task(id: accepted.id))
+            let sent = try #require(task.request?["input"]?["audio_url"]?.stringValue)
+            #expect(sent.hasPrefix("data:audio/mpeg;base64,<") && sent.hasSuffix(" bytes>"), "\(sent)")
+            let clip = try #require(task.clip)
+            let path = h.data + "/" + clip.path
+            #expect(try Oracle.decodedFrameCount(path) == 102)  // 3.4 s at 30 fps
+            // Billed by the voice's seconds, 3.4 × ¥0.50, whether or not the sound came with the clip.
+            #expect(task.billed == Money(Decimal(string: "1.70")!, "CNY"))
+            let findings = try await h.ledger.read { try await $0.findings(batch: "task:\(task.id)") }.map(\.finding)
+            if voiceDropped {
+                #expect(clip.verification?["passed"] == .bool(false))
+                let failed = clip.verification?["failures"]?.arrayValue?.compactMap { $0["property"]?.stringValue }
+                #expect(failed == ["audio"], "\(String(describing: clip.verification))")
+                let missing = try #require(findings.first { $0.code == .audioMissing }, "\(findings)")
+                #expect(missing.overBilled == Money(Decimal(string: "1.70")!, "CNY"))
+            } else {
+                #expect(clip.verification?["passed"] == .bool(true), "\(String(describing: clip.verification))")
+                #expect(abs(try Oracle.decodedAudioSeconds(path) - 3.4) < 1.0 / 30)
+                #expect(findings.isEmpty, "\(findings)")
+            }
+            #expect(await h.created() == 1)
+        }
+    }
+
     @Test("bad requests are refused before anything is stored or sent")
     func refusals() async throws {
         try await ServiceHarness.with(.sqlite) { h in
@@ -299,9 +330,32 @@ import Testing
             await #expect(throws: TaskServiceError(.unknownProvider, "")) {
                 try await service.submit(TaskRequest(provider: "nowhere", prompt: "x"))
             }
+            // s2v: a voice without a portrait, with a duration, of the wrong type, or that is not sound.
+            let png = "data:image/png;base64," + (try await gradient(width: 64, height: 64).encoded(as: .png)).base64EncodedString()
+            let notSound = "data:audio/wav;base64," + Data("<Error><Code>AccessDenied</Code></Error>".utf8).base64EncodedString()
+            for request in [TaskRequest(provider: "dashscope", prompt: "x", voice: "https://example.com/v.mp3"),
+                            TaskRequest(provider: "dashscope", prompt: "x", image: png, duration: 5, voice: "https://example.com/v.mp3"),
+                            TaskRequest(provider: "dashscope", prompt: "x", image: png, voice: png),
+                            TaskRequest(provider: "dashscope", prompt: "x", image: png, voice: notSound)] {
+                await #expect(throws: TaskServiceError(.invalidRequest, "")) { try await service.submit(request) }
+            }
+            let inputs = (try? FileManager.default.contentsOfDirectory(atPath: h.data + "/inputs")) ?? []
+            #expect(!inputs.contains { $0.hasSuffix(".wav") }, "a refused voice is not kept: \(inputs)")
             let tasks = try await h.service.tasks(), jobs = try await h.ledger.jobs()
             #expect(tasks.isEmpty && jobs.isEmpty)
             #expect(await h.session.sandbox.stats().submitRequests.isEmpty)
         }
     }
+}
+
+/// A smooth gradient: 4:2:0 video keeps it, so PSNR measures the generation.
+func gradient(width: Int, height: Int) -> RGBImage {
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    for y in 0..<height {
+        for x in 0..<width {
+            let i = (y * width + x) * 3
+            (pixels[i], pixels[i + 1], pixels[i + 2]) = (UInt8(50 + x * 160 / width), UInt8(70 + y * 120 / height), 140)
+        }
+    }
+    return RGBImage(width: width, height: height, pixels: pixels)
 }
