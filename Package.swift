@@ -160,6 +160,8 @@ let package = Package(
                 "ClipKitArguments", "ClipKitConsole", "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitSandbox",
                 "ClipKitChain", "ClipKitLedger", "ClipKitServer", "ClipKitService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // bench/probe-cost.sh: the in-process cost of one probe, ClipKitMP4 against FFmpeg.

@@ -16,7 +16,7 @@ struct ClipKit: AsyncParsableCommand {
             """,
         subcommands: [
             ProbeCommand.self, FrameCommand.self, VerifyCommand.self, ConcatCommand.self, AuditCommand.self, PricesCommand.self,
-            GenerateCommand.self, SandboxCommand.self, ChainCommand.self, ServeCommand.self, TokenCommand.self,
+            GenerateCommand.self, SandboxCommand.self, ChainCommand.self, ServeCommand.self, WorkerCommand.self, TokenCommand.self,
         ]
     )
 

@@ -7,6 +7,7 @@ import ClipKitMedia
 import ClipKitProviders
 import ClipKitSandbox
 import ClipKitServer
+import ClipKitService
 
 /// The one place the CLI turns an error into its documented exit status and, where one of its flags
 /// would change the outcome, a hint naming the flag. Library errors carry a code and a message that
@@ -50,6 +51,7 @@ enum Failures {
         case let error as LedgerError:
             return error.code == .badLocation ? .usage : .inputUnreadable
         case is ServerError: return .inputUnreadable
+        case let error as DataDirectoryError: return error.code == .unwritable ? .outputUnwritable : .usage
         default: return .checkFailed
         }
     }

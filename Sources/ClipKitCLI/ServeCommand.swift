@@ -25,6 +25,25 @@ struct LedgerOptions: ParsableArguments {
     }
 }
 
+/// What a node needs to run task jobs, shared by `serve` and `worker`: where the providers are.
+struct TaskServiceOptions: ParsableArguments {
+    @Option(help: "A clipkit sandbox's URL: tasks may then name the provider \"sandbox\".")
+    var sandbox: String?
+
+    @Option(help: "The API nodes' public URL, for WaveSpeed's completion webhooks (PUBLIC/v1/webhooks/wavespeed).")
+    var publicURL: String?
+
+    @Option(help: "Provider config file with keys and base URLs (default ~/.config/clipkit/credentials.json).")
+    var config: String?
+
+    /// The task service over `store` and `data`, its providers on `transport` (which the caller shuts down).
+    func service(store: any LedgerStore, data: String, transport: HTTPTransport) -> TaskService {
+        let providers = ProviderDirectory.standard(transport: transport, media: FFmpegToolkit(), configPath: config, sandboxURL: sandbox,
+                                                   webhookURL: publicURL.map { $0 + "/v1/webhooks/wavespeed" })
+        return TaskService(ledger: store, dataDirectory: data, providers: providers)
+    }
+}
+
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -54,24 +73,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
-    @Option(help: "Jobs run at once.")
+    @Option(help: "Jobs run at once in this process; 0: none (an API node beside clipkit worker processes).")
     var workers = 4
 
     @Option(help: "The largest clip accepted, in MiB.")
     var maxClipMiB = 1024
 
-    @Option(help: "A clipkit sandbox's URL: tasks may then name the provider \"sandbox\".")
-    var sandbox: String?
-
-    @Option(help: "This server's public URL, for WaveSpeed's completion webhooks (PUBLIC/v1/webhooks/wavespeed).")
-    var publicURL: String?
-
-    @Option(help: "Provider config file with keys and base URLs (default ~/.config/clipkit/credentials.json).")
-    var config: String?
+    @OptionGroup var providers: TaskServiceOptions
 
     func validate() throws {
         guard Self.address(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, not '\(listen)'") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
         guard maxClipMiB >= 1 else { throw ValidationError("--max-clip-mi-b must be at least 1") }
     }
 
@@ -90,14 +102,13 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let secret = ProcessInfo.processInfo.environment["WAVESPEED_WEBHOOK_SECRET"]
         let transport = HTTPTransport()
-        let providers = ProviderDirectory.standard(transport: transport, media: FFmpegToolkit(), configPath: config, sandboxURL: sandbox,
-                                                   webhookURL: publicURL.map { $0 + "/v1/webhooks/wavespeed" })
-        let tasks = TaskService(ledger: store, dataDirectory: ledger.data, providers: providers)
+        let tasks = providers.service(store: store, data: ledger.data, transport: transport)
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: ledger.data, maxClipBytes: Int64(maxClipMiB) << 20, webhookSecret: secret,
-            tasks: tasks, worker: JobWorker.Configuration(concurrency: workers))
+            tasks: tasks, worker: workers == 0 ? nil : JobWorker.Configuration(concurrency: workers))
         let server: ClipServer
         do {
+            try await DataDirectoryMarker.check(ledger.data, ledger: store, mayMark: true)
             server = try await ClipServer.start(configuration, store: store, handleSignals: true, logger: logger)
         } catch {
             try? await transport.shutdown()

@@ -26,13 +26,14 @@ public struct ServerConfiguration: Sendable {
     public var tasks: TaskService?
     /// More job handlers by kind; a kind without one waits in the queue.
     public var jobHandlers: [String: JobWorker.Handler]
-    public var worker: JobWorker.Configuration
+    /// The server's own job worker; nil: none (an API node beside `clipkit worker` processes).
+    public var worker: JobWorker.Configuration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "clipkit-data",
         maxClipBytes: Int64 = 1 << 30, webhookSecret: String? = nil, tasks: TaskService? = nil,
         jobHandlers: [String: JobWorker.Handler] = [:],
-        worker: JobWorker.Configuration = JobWorker.Configuration()
+        worker: JobWorker.Configuration? = JobWorker.Configuration()
     ) {
         self.host = host
         self.port = port
@@ -81,10 +82,11 @@ public final class ClipServer: Sendable {
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: listener.bound, logger: logger)
         let handlers = configuration.jobHandlers.merging(configuration.tasks?.handlers() ?? [:]) { mine, _ in mine }
-        let worker = JobWorker(store: store, configuration: configuration.worker, handlers: handlers, logger: logger)
+        let worker = configuration.worker.map { JobWorker(store: store, configuration: $0, handlers: handlers, logger: logger) }
         // Shut down in reverse order: the listener first, then the worker drains its running jobs.
-        let group = ServiceGroup(services: [worker, app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], cancellationSignals: [],
-                                 logger: logger)
+        let services: [any Service] = (worker.map { [$0] } ?? []) + [app]
+        let group = ServiceGroup(services: services,
+                                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], cancellationSignals: [], logger: logger)
         let (port, runTask) = try await listener.run({ try await group.run() }) { reason in
             ServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
         }
@@ -171,6 +173,7 @@ final class Routes: Sendable {
         add(api, "/v1", .get, "/tasks", listTasks)
         add(api, "/v1", .get, "/tasks/{id}", getTask)
         add(api, "/v1", .get, "/jobs", listJobs)
+        add(api, "/v1", .get, "/budgets", listBudgets)
         return router
     }
 

@@ -175,6 +175,16 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/budgets": {
+          "get": {
+            "summary": "Budgets: the limit, what submissions not yet billed hold (reserved), what bills settled (spent), and what is left.",
+            "operationId": "listBudgets",
+            "responses": {
+              "200": {"description": "The budgets.", "content": {"application/json": {"schema": {"type": "object", "properties": {"budgets": {"type": "array", "items": {"$ref": "#/components/schemas/Budget"}}}, "required": ["budgets"]}}}},
+              "401": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/v1/webhooks/wavespeed": {
           "post": {
             "summary": "WaveSpeed's signed webhook.",
@@ -259,6 +269,18 @@ enum OpenAPIDocument {
               "outputURL": {"type": ["string", "null"]}, "contentFlagged": {"type": ["boolean", "null"]},
               "error": {"type": ["object", "null"]}, "clip": {"type": ["object", "null"]},
               "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}
+            }
+          },
+          "Money": {
+            "type": "object", "required": ["amount", "currency"],
+            "properties": {"amount": {"type": "string", "description": "Exact decimal text, e.g. 1.70."}, "currency": {"type": "string"}}
+          },
+          "Budget": {
+            "type": "object", "required": ["name", "limit", "reserved", "spent", "left", "updatedAt"],
+            "properties": {
+              "name": {"type": "string"}, "limit": {"$ref": "#/components/schemas/Money"},
+              "reserved": {"$ref": "#/components/schemas/Money"}, "spent": {"$ref": "#/components/schemas/Money"},
+              "left": {"$ref": "#/components/schemas/Money"}, "updatedAt": {"type": "string", "format": "date-time"}
             }
           },
           "Job": {

@@ -1,3 +1,4 @@
+import ClipKitAudit
 import ClipKitCore
 import ClipKitLedger
 import Foundation
@@ -45,6 +46,29 @@ extension Routes {
         let kind = query["kind"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let jobs = try await store.jobs(state: state, kind: kind, limit: limit)
         return jsonResponse(JobList(jobs: jobs.map(JobBody.init)))
+    }
+
+    /// `GET /v1/budgets`: every budget with what is reserved by submissions not yet billed, spent, and left.
+    @Sendable func listBudgets(_ request: Request, _ context: ServerContext) async throws -> Response {
+        jsonResponse(BudgetList(budgets: try await store.budgets().map(BudgetBody.init)))
+    }
+}
+
+struct BudgetList: Encodable {
+    var budgets: [BudgetBody]
+}
+
+struct BudgetBody: Encodable {
+    var name: String
+    var limit: Money
+    var reserved: Money
+    var spent: Money
+    var left: Money
+    var updatedAt: Date
+
+    init(_ budget: Budget) {
+        (name, limit, reserved, spent, left, updatedAt) = (budget.name, budget.limit, budget.reserved, budget.spent, budget.left,
+                                                           budget.updatedAt)
     }
 }
 

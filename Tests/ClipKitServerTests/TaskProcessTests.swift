@@ -8,12 +8,13 @@ import NIOHTTP1
 import Synchronization
 import Testing
 
-/// `clipkit serve` as a process of its own (the built `clipkit-engine`), over a sandbox in this process, so
-/// the test can kill the server outright and count what the provider was asked for.
-final class ServeProcess: Sendable {
+/// `clipkit serve` or `clipkit worker` as a process of its own (the built `clipkit-engine`), over a sandbox
+/// in this process, so the test can kill it outright and count what the provider was asked for.
+final class EngineProcess: Sendable {
     let process: Process
-    let baseURL: String
-    /// Everything the server wrote on stderr (drained continuously: a full pipe would stall its logging).
+    /// What the start line named: the server's base URL, the worker's id.
+    let name: String
+    /// Everything the process wrote on stderr (drained continuously: a full pipe would stall its logging).
     private let log: Log
 
     final class Log: Sendable {
@@ -21,26 +22,38 @@ final class ServeProcess: Sendable {
         func append(_ chunk: Data) { text.withLock { $0 += String(decoding: chunk, as: UTF8.self) } }
     }
 
-    private init(process: Process, baseURL: String, log: Log) {
+    private init(process: Process, name: String, log: Log) {
         self.process = process
-        self.baseURL = baseURL
+        self.name = name
         self.log = log
     }
 
+    var baseURL: String { name }
     var stderr: String { log.text.withLock { $0 } }
 
-    /// - Parameter ledger: `--data` and, for PostgreSQL, `--database`.
-    static func start(ledger: [String], sandbox: String) async throws -> ServeProcess {
+    /// `clipkit serve` on a free port. - Parameter ledger: `--data` and, for PostgreSQL, `--database`.
+    static func serve(ledger: [String], sandbox: String) async throws -> EngineProcess {
+        try await start(["serve", "--listen", "127.0.0.1:0", "--sandbox", sandbox] + ledger,
+                        ready: #"listening on (http://[0-9.:]+)"#, skip: "listening on ")
+    }
+
+    /// `clipkit worker`, started once it says it runs jobs.
+    static func worker(ledger: [String], sandbox: String, lease: Int) async throws -> EngineProcess {
+        try await start(["worker", "--sandbox", sandbox, "--lease", String(lease)] + ledger,
+                        ready: #"clipkit worker [^ ]+ running"#, skip: "clipkit worker ")
+    }
+
+    /// Starts the engine and waits for the line `ready` matches; `name` is the word after `skip` in it.
+    private static func start(_ arguments: [String], ready: String, skip: String) async throws -> EngineProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: builtBinary("clipkit-engine"))
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--sandbox", sandbox] + ledger
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let log = Log()
-        // "clipkit serve listening on http://127.0.0.1:PORT (…)": the port the server bound.
-        let baseURL: String? = try await offPool {
+        let name: String? = try await offPool {
             var found: String?
             var pending = ""
             while found == nil {
@@ -48,8 +61,8 @@ final class ServeProcess: Sendable {
                 if chunk.isEmpty { break }
                 log.append(chunk)
                 pending += String(decoding: chunk, as: UTF8.self)
-                if let range = pending.range(of: #"listening on (http://[0-9.:]+)"#, options: .regularExpression) {
-                    found = String(pending[range].dropFirst("listening on ".count))
+                if let range = pending.range(of: ready, options: .regularExpression) {
+                    found = String(pending[range].dropFirst(skip.count).prefix { $0 != " " })
                 }
             }
             return found
@@ -61,11 +74,11 @@ final class ServeProcess: Sendable {
                 log.append(chunk)
             }
         }.start()
-        guard let baseURL else {
+        guard let name else {
             process.waitUntilExit()
-            throw ServeFailure("clipkit serve did not start (exit \(process.terminationStatus)): \(log.text.withLock { $0 })")
+            throw ServeFailure("clipkit \(arguments[0]) did not start (exit \(process.terminationStatus)): \(log.text.withLock { $0 })")
         }
-        return ServeProcess(process: process, baseURL: baseURL, log: log)
+        return EngineProcess(process: process, name: name, log: log)
     }
 
     /// SIGKILL: no shutdown of any kind, as when a machine dies.
@@ -132,7 +145,7 @@ struct TaskProcessTests {
         let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let key = [("Idempotency-Key", "story-1-segment-1")]
 
-        var server = try await ServeProcess.start(ledger: ledger, sandbox: sandbox.baseURL)
+        var server = try await EngineProcess.serve(ledger: ledger, sandbox: sandbox.baseURL)
         let first = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
         #expect(first.status == 202, "\(first.text)")
         let id = try #require(first.json["id"] as? String)
@@ -144,7 +157,7 @@ struct TaskProcessTests {
         try await server.kill()
         #expect(!server.stderr.contains(token), "the token is never logged")
 
-        server = try await ServeProcess.start(ledger: ledger, sandbox: sandbox.baseURL)
+        server = try await EngineProcess.serve(ledger: ledger, sandbox: sandbox.baseURL)
         let retried = try await server.send(.POST, "/v1/tasks", token: token, headers: key, json: request)
         #expect(retried.json["id"] as? String == id, "a retried request after the crash still answers the first task")
         var task: [String: Any] = [:]

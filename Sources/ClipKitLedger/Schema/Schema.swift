@@ -17,6 +17,7 @@ enum Schema {
 
     static let migrations: [Migration] = [
         Migration(version: 1, name: "records, jobs, budgets", statements: version1),
+        Migration(version: 2, name: "store identity", statements: version2),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }
@@ -330,4 +331,18 @@ extension LedgerStore {
     public func schemaVersion() async throws -> Int {
         try await read { try await Schema.appliedMigrations($0).last?.version ?? 0 }
     }
+}
+
+extension Schema {
+    /// One row naming this ledger, made by the first node that asks (`storeIdentity()`): what a data
+    /// directory's marker file must name for a node to use that directory with this ledger.
+    static let version2: [String] = [
+        """
+        CREATE TABLE store_identity (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            id TEXT NOT NULL,
+            created_at {time} NOT NULL
+        )
+        """,
+    ]
 }

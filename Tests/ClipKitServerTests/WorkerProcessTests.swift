@@ -1,0 +1,138 @@
+import ClipKitAudit
+import ClipKitLedger
+import ClipKitPostgresHarness
+import ClipKitSandbox
+import ClipKitTestSupport
+import Foundation
+import Testing
+
+/// `clipkit worker` processes beside one API node (`clipkit serve --workers 0`) on one PostgreSQL ledger,
+/// killed at random while they work: what a machine dying in a multi-machine set-up does.
+@Suite("worker processes")
+struct WorkerProcessTests {
+    static let requests = 60
+
+    @Test("three workers SIGKILLed at random through 60 generations with faults: one submission per request, each a verified clip or the provider's failure, no job stuck, the budget kept")
+    func killedWorkers() async throws {
+        // 429s, cut downloads, failed tasks and queues that take a while: time to kill workers mid-step.
+        let faults = SandboxFaults(seed: 7, queueMs: 400, runMs: 800, rate429: 0.1, retryAfterSeconds: 0, failRate: 0.05,
+                                   cutAfterBytes: 150_000, cutTimes: 1)
+        let sandbox = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults))
+        let data = NSTemporaryDirectory() + "clipkit-workers-" + UUID().uuidString.prefix(8)
+        let stray = NSTemporaryDirectory() + "clipkit-stray-" + UUID().uuidString.prefix(8)
+        let database = try await PostgresCluster.shared().createDatabase()
+        let ledger = try await Ledger.open(database)
+        do {
+            try await Self.run(sandbox: sandbox, data: data, stray: stray, database: database, ledger: ledger)
+        } catch {
+            try? await ledger.close()
+            await sandbox.stop()
+            for path in [data, stray] { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+        try await ledger.close()
+        await sandbox.stop()
+        for path in [data, stray] { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    static func run(sandbox: SandboxServer, data: String, stray: String, database: String, ledger: any LedgerStore) async throws {
+        let engine = builtBinary("clipkit-engine")
+        let arguments = ["--data", data, "--database", database]
+        // Room for 55 of the 60 estimates: the last ones are refused, whichever worker would submit them.
+        let price = PriceBook.builtIn.rule(provider: "dashscope", model: "wan2.2-t2v-plus", tier: .p480)!.charge(seconds: 5)!
+        let limit = Money(price.amount * 55, price.currency)
+        try await ledger.transaction { _ = try await $0.setBudget("account", limit: limit) }
+
+        // A worker refuses a directory the API nodes have not marked for this ledger: unmarked, or a stray one.
+        try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+        for directory in [data, stray] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let refused = try await offPool { try Tool.capture(engine, ["worker", "--data", directory, "--database", database, "--sandbox", sandbox.baseURL]) }
+            #expect(refused.status == 2, "\(refused.stderr)")
+            #expect(refused.stderr.contains("has no .clipkit-ledger marker"), "\(refused.stderr)")
+        }
+
+        let made = try await runProgram(engine, ["token", "create", "--name", "tests"] + arguments)
+        let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let api = try await EngineProcess.serve(ledger: arguments + ["--workers", "0"], sandbox: sandbox.baseURL)
+        var workers: [EngineProcess] = []
+        for _ in 0..<3 { workers.append(try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 5)) }
+        let marked = try String(contentsOfFile: data + "/.clipkit-ledger", encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+        try Data(("ledger_another\n").utf8).write(to: URL(fileURLWithPath: stray + "/.clipkit-ledger"))
+        let foreign = try await offPool { try Tool.capture(engine, ["worker", "--data", stray, "--database", database, "--sandbox", sandbox.baseURL]) }
+        #expect(foreign.status == 2 && foreign.stderr.contains("belongs to ledger ledger_another"), "\(foreign.stderr)")
+
+        var accepted: [String] = [], refused = 0
+        for i in 0..<requests {
+            let body = #"{"provider": "sandbox", "model": "wan2.2-t2v-plus", "prompt": "shot \#(i)", "resolution": "480P", "duration": 5}"#
+            let answer = try await api.send(.POST, "/v1/tasks", token: token, headers: [("Idempotency-Key", "shot-\(i)")], json: body)
+            if answer.status == 202, let id = answer.json["id"] as? String {
+                accepted.append(id)
+            } else {
+                #expect(answer.status == 402, "\(answer.text)")
+                refused += 1
+            }
+        }
+        #expect(accepted.count >= 55 && accepted.count + refused == requests)
+
+        // Every 3 s one worker, chosen at random, dies without warning and a new one starts.
+        let started = Date()
+        var kills = 0
+        var tasks: [[String: Any]] = []
+        while true {
+            let listed = try await api.send(.GET, "/v1/tasks?limit=1000", token: token)
+            tasks = (listed.json["tasks"] as? [[String: Any]]) ?? []
+            let final = tasks.filter { $0["clip"] is [String: Any] || $0["state"] as? String == "failed" }
+            if final.count == accepted.count { break }
+            guard Date().timeIntervalSince(started) < 1200 else {
+                let jobs = try await ledger.jobs(limit: 1000).filter { !$0.state.isFinal }
+                    .map { "\($0.kind) \($0.state) attempts \($0.attempts) \($0.lastError ?? "")" }
+                Issue.record("not final after 1200 s: \(accepted.count - final.count) tasks; jobs:\n\(jobs.joined(separator: "\n"))")
+                break
+            }
+            try await Task.sleep(for: .seconds(kills < 12 ? 3 : 1))
+            if kills < 12 {
+                let victim = Int.random(in: 0..<workers.count)
+                try await workers[victim].kill()
+                workers[victim] = try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 5)
+                kills += 1
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+
+        let succeeded = tasks.filter { $0["clip"] is [String: Any] }
+        let failed = tasks.filter { $0["state"] as? String == "failed" }
+        print("workers: \(accepted.count) requests (\(refused) refused by the budget), \(succeeded.count) clips, "
+            + "\(failed.count) failed by the provider, \(kills) workers killed, \(Int(seconds)) s")
+        #expect(kills == 12)
+        #expect(Set(tasks.compactMap { $0["id"] as? String }) == Set(accepted))
+        #expect(succeeded.count + failed.count == accepted.count && succeeded.count >= accepted.count - 10)
+        for task in succeeded {
+            let clip = task["clip"] as? [String: Any]
+            #expect((clip?["verification"] as? [String: Any])?["passed"] as? Bool == true, "\(task)")
+        }
+        for task in failed { #expect(task["error"] is [String: Any] && task["clip"] == nil, "\(task)") }
+        #expect(await sandbox.stats().created(.dashscope) == accepted.count, "one submission per request, however many workers died")
+        let clips = try FileManager.default.contentsOfDirectory(atPath: data + "/clips").filter { $0.hasSuffix(".mp4") }
+        #expect(clips.count == succeeded.count, "one clip per verified task, none lost or doubled")
+        let counts = try await ledger.jobCounts()
+        #expect(counts.allSatisfy { $0.state.isFinal }, "no job left running or queued: \(counts)")
+        #expect(!counts.contains { $0.state == .dead }, "no job gave up: \(counts)")
+
+        // The budget: never past its limit, nothing left reserved, spent what the verified clips were billed.
+        let budget = try #require(try await ledger.read { try await $0.budget("account") })
+        #expect((budget.spent + budget.reserved).amount <= budget.limit.amount)
+        #expect(budget.reserved.amount == 0)
+        #expect(budget.spent == Money(price.amount * Decimal(succeeded.count), price.currency))
+        let shown = try await api.send(.GET, "/v1/budgets", token: token)
+        let account = (shown.json["budgets"] as? [[String: Any]])?.first { $0["name"] as? String == "account" }
+        #expect((account?["spent"] as? [String: Any])?["amount"] as? String == budget.spent.amountText, "\(shown.text)")
+        #expect((account?["left"] as? [String: Any])?["amount"] as? String == budget.left.amountText, "\(shown.text)")
+        #expect(marked.hasPrefix("ledger_"))
+
+        for worker in workers { #expect(try await worker.terminate() == 0, "SIGTERM stops a worker gracefully: \(worker.stderr)") }
+        #expect(try await api.terminate() == 0)
+        #expect(!api.stderr.contains(token) && !workers.contains { $0.stderr.contains(token) })
+    }
+}
