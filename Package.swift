@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "ClipKitServer",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders", "ClipKitService", "ClipKitListening",
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitLedger", "ClipKitConsole", "ClipKitProviders", "ClipKitService", "ClipKitListening",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -2,7 +2,9 @@ import ArgumentParser
 import ClipKitConsole
 import ClipKitAudit
 import ClipKitCore
+import ClipKitLedger
 import ClipKitMedia
+import ClipKitService
 import Foundation
 
 struct AuditCommand: AsyncParsableCommand {
@@ -28,6 +30,10 @@ struct AuditCommand: AsyncParsableCommand {
               clipkit audit --records bills --clips downloads --prices contract.json
               clipkit audit --records bills --clips downloads --format html -o audit.html
               clipkit audit --records bills --clips downloads --deep --fail-on warning
+              clipkit audit --database postgres://clipkit:secret@db/clipkit --data /mnt/clipkit   # what clipkit serve recorded
+
+            With --database (a SQLite path or postgres://…) the records are the ledger's tasks and the clips \
+            the data directory's, as clipkit serve and clipkit worker keep them (--data, default clipkit-data).
 
             Exit codes: 0 nothing at the --fail-on level; 1 a finding at that level (default: error); \
             2 bad arguments or an output that exists (use --force); 3 a records path, the clips folder, \
@@ -55,10 +61,16 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     @Option(parsing: .upToNextOption, help: "Record files or folders: provider responses, webhook bodies, CSV bills.")
-    var records: [String]
+    var records: [String] = []
 
     @Option(help: "Folder of delivered clips, searched recursively (NAME.task.json beside a clip is read too).")
-    var clips: String
+    var clips: String?
+
+    @Option(help: "Audit the tasks of this ledger instead of records: a SQLite path or postgres://user:pass@host:port/db.")
+    var database: String?
+
+    @Option(help: "With --database: the data directory holding the ledger's clips.")
+    var data = "clipkit-data"
 
     @Option(help: "Task id → clip manifest: CSV task_id,path[,model,provider] or JSON.")
     var manifest: String?
@@ -84,7 +96,14 @@ struct AuditCommand: AsyncParsableCommand {
     var toleranceFrames: Double = 1
 
     func validate() throws {
-        if records.isEmpty { throw ValidationError("--records needs at least one file or folder") }
+        if database != nil {
+            if !records.isEmpty || clips != nil || manifest != nil {
+                throw ValidationError("--database audits the ledger's tasks and clips: give it without --records, --clips, --manifest")
+            }
+        } else {
+            if records.isEmpty { throw ValidationError("--records needs at least one file or folder (or give --database)") }
+            if clips == nil { throw ValidationError("--clips is needed with --records") }
+        }
         if toleranceFrames < 0 { throw ValidationError("--tolerance-frames must be 0 or more") }
     }
 
@@ -92,19 +111,30 @@ struct AuditCommand: AsyncParsableCommand {
         // Refuse an existing or unwritable -o before doing the work, not after.
         let destination = try output.map { try OutputFile($0, overwrite: force) }
         try destination?.checkWritable()
-        var audit = Audit(priceBook: try priceBook.load(), options: AuditOptions(toleranceFrames: toleranceFrames))
-        let index = try ClipIndex(scanning: clips)
-        try audit.read(recordPaths: records, clips: index, manifestPath: manifest)
-        Stderr.print("clipkit: read \(audit.recordsRead) records; \(index.clips.count) clips in \(clips)")
-
+        let prices = try priceBook.load(), options = AuditOptions(toleranceFrames: toleranceFrames)
         let deep = deep
-        let report = try await audit.run(clips: index) { paths in
+        let probe = { @Sendable (paths: [String]) async throws -> [MediaInfo] in
             // Like `probe`, show progress only when there is enough work to wait for.
             let progress =
                 paths.count > 20 ? ProgressLine(label: deep ? "decoded" : "probed", total: paths.count) : nil
             let infos = try await MediaProbe.probeAll(paths, deep: deep) { done, _ in progress?.update(done) }
             progress?.finish()
             return infos
+        }
+        let report: AuditReport
+        if let database {
+            report = try await Ledger.withLedger(try LedgerLocation(parsing: database)) { store in
+                let report = try await LedgerAudit(ledger: store, dataDirectory: data, priceBook: prices, options: options).run(probe: probe)
+                Stderr.print("clipkit: read \(report.summary.tasks) tasks from \(store.location); clips in \(data)/clips")
+                return report
+            }
+        } else {
+            let clips = clips!
+            var audit = Audit(priceBook: prices, options: options)
+            let index = try ClipIndex(scanning: clips)
+            try audit.read(recordPaths: records, clips: index, manifestPath: manifest)
+            Stderr.print("clipkit: read \(audit.recordsRead) records; \(index.clips.count) clips in \(clips)")
+            report = try await audit.run(clips: index, probe: probe)
         }
 
         let text = format.report.render(report)

@@ -174,6 +174,7 @@ final class Routes: Sendable {
         add(api, "/v1", .get, "/tasks/{id}", getTask)
         add(api, "/v1", .get, "/jobs", listJobs)
         add(api, "/v1", .get, "/budgets", listBudgets)
+        add(api, "/v1", .get, "/audit", audit)
         return router
     }
 

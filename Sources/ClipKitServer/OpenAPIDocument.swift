@@ -185,6 +185,19 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/audit": {
+          "get": {
+            "summary": "The billing audit of the ledger's tasks against their clips: the report clipkit audit --format json prints (findings with the money disputed, totals per currency).",
+            "operationId": "audit",
+            "parameters": [{"name": "since", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}}],
+            "responses": {
+              "200": {"description": "The audit report.", "content": {"application/json": {"schema": {"type": "object", "required": ["summary", "findings"], "properties": {"summary": {"type": "object"}, "findings": {"type": "array", "items": {"type": "object"}}}}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/v1/webhooks/wavespeed": {
           "post": {
             "summary": "WaveSpeed's signed webhook.",

@@ -1,5 +1,7 @@
+import ClipKitAudit
 import ClipKitCore
 import ClipKitLedger
+import ClipKitMedia
 import ClipKitProviders
 import ClipKitService
 import Foundation
@@ -49,14 +51,28 @@ extension Routes {
         let tasks = try requireTasks()
         let query = request.uri.queryParameters
         let status = query["status"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let since = try query["since"].map { text -> Date in
+        let limit = try listLimit(request)
+        return jsonResponse(TaskList(tasks: try await tasks.tasks(status: status, since: try since(request), limit: limit)))
+    }
+
+    /// `GET /v1/audit?since=`: the billing audit of the ledger's tasks (created since `since`) against
+    /// their clips, the report `clipkit audit --format json` prints: findings with the money disputed.
+    @Sendable func audit(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let tasks = try requireTasks()
+        let audit = LedgerAudit(ledger: store, dataDirectory: data.root, priceBook: tasks.configuration.priceBook)
+        let report = try await audit.run(since: try since(request)) { try await MediaProbe.probeAll($0) }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: ReportFormat.json.render(report))))
+    }
+
+    /// The `since` query parameter: an ISO 8601 time.
+    private func since(_ request: Request) throws -> Date? {
+        try request.uri.queryParameters["since"].map { text -> Date in
             guard let date = ISO8601DateFormatter().date(from: String(text)) else {
                 throw APIError.badRequest("since must be an ISO 8601 time such as 2026-12-01T00:00:00Z, not '\(text)'")
             }
             return date
         }
-        let limit = try listLimit(request)
-        return jsonResponse(TaskList(tasks: try await tasks.tasks(status: status, since: since, limit: limit)))
     }
 
     private func requireTasks() throws -> TaskService {

@@ -184,7 +184,7 @@ public final class TaskService: Sendable {
     var clipsDirectory: String { dataDirectory + "/clips" }
     var framesDirectory: String { dataDirectory + "/frames" }
 
-    func clipPath(_ taskID: String) -> String { clipsDirectory + "/\(taskID).mp4" }
+    func clipPath(_ taskID: String) -> String { LedgerAudit.clipPath(taskID, in: dataDirectory) }
 
     /// A URL as given; a data URI saved as `inputs/SHA256.EXT` (the same bytes, the same file) and named
     /// by that relative path.

@@ -255,10 +255,7 @@ extension TaskService {
     func audit(_ task: ProviderTaskRecord, clipPath: String, info: MediaInfo,
                voiceSeconds: Double?) throws -> (billed: Money?, findings: [Finding]) {
         var audit = Audit(priceBook: configuration.priceBook)
-        var record = task.taskRecord(outputFile: (clipPath as NSString).lastPathComponent)
-        record.inputAudioDuration = voiceSeconds
-        let json = try JSONDecoder().decode(JSONValue.self, from: TaskRecord.makeEncoder().encode(record))
-        audit.add(RecordReader.parse(json, at: RecordLocation(file: TaskRecord.path(forClip: clipPath), line: 1)))
+        audit.add(try LedgerAudit.item(task, clipPath: clipPath, voiceSeconds: voiceSeconds))
         let report = audit.finish(clips: ClipIndex(root: clipsDirectory, clips: [clipPath])) { $0 == clipPath ? info : nil }
         let billed = report.summary.billedTasks == 1 && report.summary.unpricedTasks == 0 ? report.summary.totals.first?.billed : nil
         return (billed, report.findings)

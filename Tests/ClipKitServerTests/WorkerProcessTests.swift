@@ -131,6 +131,20 @@ struct WorkerProcessTests {
         #expect((account?["left"] as? [String: Any])?["amount"] as? String == budget.left.amountText, "\(shown.text)")
         #expect(marked.hasPrefix("ledger_"))
 
+        // The audit over the ledger (CLI and API alike) bills what the budget spent and disputes nothing.
+        let audited = try await offPool { try Tool.capture(engine, ["audit", "--format", "json"] + arguments) }
+        #expect(audited.status == 0, "\(audited.stderr)")
+        let report = (try? JSONSerialization.jsonObject(with: audited.stdout)) as? [String: Any] ?? [:]
+        let summary = report["summary"] as? [String: Any]
+        #expect(summary?["tasks"] as? Int == accepted.count, "\(audited.text.prefix(2000))")
+        let billed = ((summary?["totals"] as? [[String: Any]])?.first?["billed"] as? [String: Any])?["amount"] as? String
+        #expect(billed == budget.spent.amountText, "\(audited.text.prefix(2000))")
+        #expect((report["findings"] as? [Any])?.isEmpty == true, "\(audited.text.prefix(4000))")
+        let served = try await api.send(.GET, "/v1/audit", token: token)
+        #expect(served.status == 200)
+        #expect((served.json["summary"] as? [String: Any])?["tasks"] as? Int == accepted.count)
+        #expect((served.json["findings"] as? [Any])?.isEmpty == true, "\(served.text.prefix(4000))")
+
         for worker in workers { #expect(try await worker.terminate() == 0, "SIGTERM stops a worker gracefully: \(worker.stderr)") }
         #expect(try await api.terminate() == 0)
         #expect(!api.stderr.contains(token) && !workers.contains { $0.stderr.contains(token) })
