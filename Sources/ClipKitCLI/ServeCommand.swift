@@ -36,6 +36,22 @@ struct TaskServiceOptions: ParsableArguments {
     @Option(help: "Provider config file with keys and base URLs (default ~/.config/clipkit/credentials.json).")
     var config: String?
 
+    /// Opens the ledger and the providers' HTTP transport for a node's whole life, and closes both after
+    /// `body`, whether it returns or throws.
+    static func withNode(_ location: LedgerLocation, _ body: (any LedgerStore, HTTPTransport) async throws -> Void) async throws {
+        let store = try await Ledger.open(location)
+        let transport = HTTPTransport()
+        do {
+            try await body(store, transport)
+        } catch {
+            try? await transport.shutdown()
+            try? await store.close()
+            throw error
+        }
+        try await transport.shutdown()
+        try await store.close()
+    }
+
     /// The task service over `store` and `data`, its providers on `transport` (which the caller shuts down).
     func service(store: any LedgerStore, data: String, transport: HTTPTransport) -> TaskService {
         let providers = ProviderDirectory.standard(transport: transport, media: FFmpegToolkit(), configPath: config, sandboxURL: sandbox,
@@ -97,35 +113,20 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = Self.address(listen)!
         let location = try ledger.location()
-        let store = try await Ledger.open(location)
-        var logger = Logger(label: "clipkit.serve")
-        logger.logLevel = .info
-        let secret = ProcessInfo.processInfo.environment["WAVESPEED_WEBHOOK_SECRET"]
-        let transport = HTTPTransport()
-        let tasks = providers.service(store: store, data: ledger.data, transport: transport)
-        let configuration = ServerConfiguration(
-            host: host, port: port, dataDirectory: ledger.data, maxClipBytes: Int64(maxClipMiB) << 20, webhookSecret: secret,
-            tasks: tasks, worker: workers == 0 ? nil : JobWorker.Configuration(concurrency: workers))
-        let server: ClipServer
-        do {
+        try await TaskServiceOptions.withNode(location) { store, transport in
+            var logger = Logger(label: "clipkit.serve")
+            logger.logLevel = .info
+            let secret = ProcessInfo.processInfo.environment["WAVESPEED_WEBHOOK_SECRET"]
+            let configuration = ServerConfiguration(
+                host: host, port: port, dataDirectory: ledger.data, maxClipBytes: Int64(maxClipMiB) << 20, webhookSecret: secret,
+                tasks: providers.service(store: store, data: ledger.data, transport: transport),
+                worker: workers == 0 ? nil : JobWorker.Configuration(concurrency: workers))
             try await DataDirectoryMarker.check(ledger.data, ledger: store, mayMark: true)
-            server = try await ClipServer.start(configuration, store: store, handleSignals: true, logger: logger)
-        } catch {
-            try? await transport.shutdown()
-            try? await store.close()
-            throw error
-        }
-        Stderr.print("clipkit serve listening on \(server.baseURL) (ledger \(location), data \(ledger.data))")
-        if secret == nil { Stderr.print("clipkit: WAVESPEED_WEBHOOK_SECRET is not set: POST /v1/webhooks/wavespeed answers 503") }
-        do {
+            let server = try await ClipServer.start(configuration, store: store, handleSignals: true, logger: logger)
+            Stderr.print("clipkit serve listening on \(server.baseURL) (ledger \(location), data \(ledger.data))")
+            if secret == nil { Stderr.print("clipkit: WAVESPEED_WEBHOOK_SECRET is not set: POST /v1/webhooks/wavespeed answers 503") }
             try await server.wait()
-        } catch {
-            try? await transport.shutdown()
-            try? await store.close()
-            throw error
         }
-        try await transport.shutdown()
-        try await store.close()
         Stderr.print("clipkit serve stopped")
     }
 }

@@ -60,11 +60,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let location = try ledger.location()
-        let store = try await Ledger.open(location)
-        let transport = HTTPTransport()
-        var logger = Logger(label: "clipkit.worker")
-        logger.logLevel = .info
-        do {
+        try await TaskServiceOptions.withNode(location) { store, transport in
+            var logger = Logger(label: "clipkit.worker")
+            logger.logLevel = .info
             try await DataDirectoryMarker.check(ledger.data, ledger: store, mayMark: false)
             let tasks = providers.service(store: store, data: ledger.data, transport: transport)
             let handlers = tasks.handlers().filter { kindList.contains($0.key) }
@@ -75,16 +73,9 @@ struct WorkerCommand: AsyncParsableCommand {
             let worker = JobWorker(store: store, configuration: configuration, handlers: handlers, logger: logger)
             Stderr.print("clipkit worker \(configuration.workerID) running \(concurrency) jobs at once "
                 + "(\(kindList.joined(separator: ", "))) from \(location), data \(ledger.data)")
-            let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
-                                     logger: logger)
-            try await group.run()
-        } catch {
-            try? await transport.shutdown()
-            try? await store.close()
-            throw error
+            try await ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+                                   logger: logger).run()
         }
-        try await transport.shutdown()
-        try await store.close()
         Stderr.print("clipkit worker stopped")
     }
 }
