@@ -95,6 +95,8 @@ struct ClipBody: Encodable {
 private struct NotYetCreated: Error {}
 
 let idempotencyKeyField = HTTPFields.Element.Name("Idempotency-Key")!
+/// The findings batch a reconciled bill was recorded under (`POST /v1/bills`).
+let batchField = HTTPFields.Element.Name("ClipKit-Findings-Batch")!
 
 extension Routes {
     /// `POST /v1/clips`: a raw clip (`video/*` or `application/octet-stream`, requirements in the query)

@@ -175,6 +175,7 @@ final class Routes: Sendable {
         add(api, "/v1", .get, "/jobs", listJobs)
         add(api, "/v1", .get, "/budgets", listBudgets)
         add(api, "/v1", .get, "/audit", audit)
+        add(api, "/v1", .post, "/bills", reconcileBill)
         return router
     }
 

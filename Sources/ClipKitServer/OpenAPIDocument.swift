@@ -187,14 +187,34 @@ enum OpenAPIDocument {
         },
         "/v1/audit": {
           "get": {
-            "summary": "The billing audit of the ledger's tasks against their clips: the report clipkit audit --format json prints (findings with the money disputed, totals per currency).",
+            "summary": "The billing audit of the ledger's tasks against their clips: the report clipkit audit prints (findings with the money disputed, totals per currency).",
             "operationId": "audit",
-            "parameters": [{"name": "since", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}}],
+            "parameters": [
+              {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+              {"name": "to", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}},
+              {"name": "provider", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "format", "in": "query", "required": false, "schema": {"enum": ["json", "csv", "html"]}}
+            ],
             "responses": {
-              "200": {"description": "The audit report.", "content": {"application/json": {"schema": {"type": "object", "required": ["summary", "findings"], "properties": {"summary": {"type": "object"}, "findings": {"type": "array", "items": {"type": "object"}}}}}}},
+              "200": {"$ref": "#/components/responses/AuditReport"},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/bills": {
+          "post": {
+            "summary": "Reconcile a provider's bill or responses (JSON, JSON Lines, or CSV as text/csv, as clipkit audit --records reads them) against the ledger; the findings are recorded once per bill.",
+            "operationId": "reconcileBill",
+            "parameters": [{"name": "format", "in": "query", "required": false, "schema": {"enum": ["json", "csv", "html"]}}],
+            "requestBody": {"required": true, "content": {
+              "application/json": {"schema": {}}, "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}
+            }},
+            "responses": {
+              "200": {"$ref": "#/components/responses/AuditReport"},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
-              "503": {"$ref": "#/components/responses/Error"}
+              "413": {"$ref": "#/components/responses/Error"}
             }
           }
         },
@@ -221,7 +241,11 @@ enum OpenAPIDocument {
       "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from clipkit token create."}},
         "responses": {
-          "Error": {"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "Error": {"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "AuditReport": {"description": "The audit report in the format asked for.", "content": {
+            "application/json": {"schema": {"type": "object", "required": ["summary", "findings"], "properties": {"summary": {"type": "object"}, "findings": {"type": "array", "items": {"type": "object"}}}}},
+            "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}
+          }}
         },
         "schemas": {
           "Error": {

@@ -4,6 +4,7 @@ import ClipKitLedger
 import ClipKitMedia
 import ClipKitProviders
 import ClipKitService
+import Crypto
 import Foundation
 import Hummingbird
 
@@ -52,24 +53,67 @@ extension Routes {
         let query = request.uri.queryParameters
         let status = query["status"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let limit = try listLimit(request)
-        return jsonResponse(TaskList(tasks: try await tasks.tasks(status: status, since: try since(request), limit: limit)))
+        return jsonResponse(TaskList(tasks: try await tasks.tasks(status: status, since: try time(request, "since"), limit: limit)))
     }
 
-    /// `GET /v1/audit?since=`: the billing audit of the ledger's tasks (created since `since`) against
-    /// their clips, the report `clipkit audit --format json` prints: findings with the money disputed.
+    /// `GET /v1/audit?from=&to=&provider=&format=json|csv|html`: the billing audit of the ledger's tasks
+    /// (created in `from..<to`, of one provider) against their clips, the report `clipkit audit` prints.
     @Sendable func audit(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let tasks = try requireTasks()
-        let audit = LedgerAudit(ledger: store, dataDirectory: data.root, priceBook: tasks.configuration.priceBook)
-        let report = try await audit.run(since: try since(request)) { try await MediaProbe.probeAll($0) }
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: ReportFormat.json.render(report))))
+        let (audit, format) = try ledgerAudit(request)
+        let query = request.uri.queryParameters
+        let report = try await audit.run(from: try time(request, "from") ?? time(request, "since"), to: try time(request, "to"),
+                                         provider: query["provider"].map(String.init)) { try await MediaProbe.probeAll($0) }
+        return reportResponse(report, format: format)
     }
 
-    /// The `since` query parameter: an ISO 8601 time.
-    private func since(_ request: Request) throws -> Date? {
-        try request.uri.queryParameters["since"].map { text -> Date in
+    /// `POST /v1/bills?format=`: a provider's bill or responses (JSON, JSON Lines, or CSV with
+    /// `Content-Type: text/csv`), as `clipkit audit --records` reads them, reconciled against the ledger:
+    /// the bill's charges are checked against the clips the ledger holds. Its findings are recorded once
+    /// per bill (batch `bill:SHA256`, so posting the same bill again records nothing new).
+    @Sendable func reconcileBill(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let (audit, format) = try ledgerAudit(request)
+        let body = Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+        guard !body.isEmpty else { throw APIError.badRequest("the body is empty: send the bill's records") }
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let name = type.contains("csv") ? "bill.csv" : type.contains("ndjson") || type.contains("jsonl") ? "bill.jsonl" : "bill.json"
+        var bill: [RecordItem] = []
+        RecordReader.read(data: body, file: name) { bill.append($0) }
+        let report = try await audit.run(bill: bill) { try await MediaProbe.probeAll($0) }
+        let batch = "bill:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        try await store.transaction { tx in
+            if try await tx.findings(batch: batch, limit: 1).isEmpty, !report.findings.isEmpty {
+                try await tx.recordFindings(report.findings, batch: batch)
+            }
+        }
+        var response = reportResponse(report, format: format)
+        response.headers[batchField] = batch
+        return response
+    }
+
+    /// The audit over this server's ledger and data, and the report format asked for (`format`, json by default).
+    private func ledgerAudit(_ request: Request) throws -> (LedgerAudit, ReportFormat) {
+        let text = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        guard let format = ReportFormat(rawValue: text), format != .table else {
+            throw APIError.badRequest("format must be json, csv or html, not '\(text)'")
+        }
+        let prices = tasks?.configuration.priceBook ?? .builtIn
+        return (LedgerAudit(ledger: store, dataDirectory: data.root, priceBook: prices), format)
+    }
+
+    private func reportResponse(_ report: AuditReport, format: ReportFormat) -> Response {
+        let type = switch format {
+        case .csv: "text/csv; charset=utf-8"
+        case .html: "text/html; charset=utf-8"
+        default: "application/json; charset=utf-8"
+        }
+        return Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: format.render(report))))
+    }
+
+    /// A query parameter that is an ISO 8601 time.
+    private func time(_ request: Request, _ name: String) throws -> Date? {
+        try request.uri.queryParameters[Substring(name)].map { text -> Date in
             guard let date = ISO8601DateFormatter().date(from: String(text)) else {
-                throw APIError.badRequest("since must be an ISO 8601 time such as 2026-12-01T00:00:00Z, not '\(text)'")
+                throw APIError.badRequest("\(name) must be an ISO 8601 time such as 2026-12-01T00:00:00Z, not '\(text)'")
             }
             return date
         }

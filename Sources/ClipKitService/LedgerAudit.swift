@@ -20,12 +20,16 @@ public struct LedgerAudit: Sendable {
         self.options = options
     }
 
-    /// Audits the tasks created since `since` (all when nil), at most `limit` of the newest.
+    /// Audits the tasks created in `from..<to` (either end open when nil) of `provider` (all when nil),
+    /// at most `limit` of the newest; `bill` holds more records (a provider's bill or responses, as
+    /// `RecordReader` reads them), merged with the ledger's by task id, so the bill's charges are checked
+    /// against what the ledger saw delivered.
     /// - Parameter probe: probes the matched clips (every path in one call, answers in order).
     /// - Throws: `LedgerError`; what `probe` throws.
-    public func run(since: Date? = nil, limit: Int = 100_000,
+    public func run(from: Date? = nil, to: Date? = nil, provider: String? = nil, limit: Int = 100_000, bill: [RecordItem] = [],
                     probe: ([String]) async throws -> [MediaInfo]) async throws -> AuditReport {
-        let tasks = try await ledger.read { try await $0.tasks(since: since, limit: limit) }
+        let tasks = try await ledger.read { try await $0.tasks(since: from, limit: limit) }
+            .filter { task in (to.map { task.createdAt < $0 } ?? true) && (provider.map { task.provider == $0.lowercased() } ?? true) }
         var audit = Audit(priceBook: priceBook, options: options)
         var clips: [String] = []
         for task in tasks.reversed() {
@@ -33,6 +37,7 @@ public struct LedgerAudit: Sendable {
             if FileManager.default.fileExists(atPath: clip) { clips.append(clip) }
             audit.add(try Self.item(task, clipPath: clip, voiceSeconds: nil))
         }
+        for item in bill { audit.add(item) }
         return try await audit.run(clips: ClipIndex(root: dataDirectory + "/clips", clips: clips), probe: probe)
     }
 

@@ -94,8 +94,9 @@ final class EngineProcess: Sendable {
         return process.terminationStatus
     }
 
+    /// Sends `json` (as application/json) or `body` (with its Content-Type in `headers`).
     func send(_ method: HTTPMethod, _ path: String, token: String, headers: [(String, String)] = [],
-              json: String? = nil) async throws -> TestServer.Answer {
+              json: String? = nil, body: String? = nil) async throws -> TestServer.Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -103,6 +104,8 @@ final class EngineProcess: Sendable {
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
+        } else if let body {
+            request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await TestServer.client.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 16 << 20)

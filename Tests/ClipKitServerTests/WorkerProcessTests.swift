@@ -144,6 +144,35 @@ struct WorkerProcessTests {
         #expect(served.status == 200)
         #expect((served.json["summary"] as? [String: Any])?["tasks"] as? Int == accepted.count)
         #expect((served.json["findings"] as? [Any])?.isEmpty == true, "\(served.text.prefix(4000))")
+        let csv = try await api.send(.GET, "/v1/audit?format=csv&provider=wavespeed", token: token)
+        #expect(csv.status == 200 && csv.text.hasPrefix("severity,code,task_id"), "\(csv.text)")
+        let none = try await api.send(.GET, "/v1/audit?provider=wavespeed", token: token)
+        #expect((none.json["summary"] as? [String: Any])?["tasks"] as? Int == 0, "no WaveSpeed tasks in this ledger")
+
+        // A console bill reconciled against the ledger: one right line, the same task charged twice, a task
+        // the provider failed charged anyway, and a task nobody asked for. Recorded once however often posted.
+        let right = try #require(succeeded.first?["providerTaskID"] as? String)
+        // (The sandbox's faults are seeded, but which request meets a failure depends on timing: if none
+        // failed, that line is left out.)
+        let failedID = failed.first?["providerTaskID"] as? String
+        let line = { (id: String) in "\(id),wan2.2-t2v-plus,480P,5,\(price.amountText),CNY,cn-beijing,2026-12-02 10:00:00" }
+        let bill = (["Task ID,Model,Resolution,Billed Seconds,Amount,Currency,Region,Billing Time", line(right), line(right)]
+            + (failedID.map { [line($0)] } ?? []) + [line("0f0f0f0f-dead-beef-0000-000000000000")]).joined(separator: "\n") + "\n"
+        let disputed: Set<String> = failedID == nil ? ["duplicateBilling", "clipMissing"] : ["duplicateBilling", "failedButBilled", "clipMissing"]
+        var batch = ""
+        for round in 0..<2 {
+            let reconciled = try await api.send(.POST, "/v1/bills", token: token, headers: [("Content-Type", "text/csv")], json: nil, body: bill)
+            #expect(reconciled.status == 200, "\(reconciled.text)")
+            let findings = (reconciled.json["findings"] as? [[String: Any]]) ?? []
+            let codes = Set(findings.compactMap { $0["code"] as? String })
+            #expect(codes == disputed, "\(reconciled.text.prefix(4000))")
+            let overBilled = findings.compactMap { (($0["overBilled"] as? [String: Any])?["amount"] as? String).flatMap { Decimal(string: $0) } }
+            #expect(overBilled.reduce(0, +) == price.amount * Decimal(disputed.count), "each wrong charge disputed in full: \(reconciled.text.prefix(4000))")
+            batch = reconciled.headers["ClipKit-Findings-Batch"].first ?? ""
+            let stored = try await ledger.read { try await $0.findings(batch: batch) }
+            #expect(stored.count == findings.count, "round \(round): the bill's findings are recorded once")
+        }
+        #expect(batch.hasPrefix("bill:"))
 
         for worker in workers { #expect(try await worker.terminate() == 0, "SIGTERM stops a worker gracefully: \(worker.stderr)") }
         #expect(try await api.terminate() == 0)
