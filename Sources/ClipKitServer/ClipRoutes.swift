@@ -142,6 +142,7 @@ extension Routes {
                            "send the clip as its raw bytes (Content-Type: video/mp4) or as application/json with a url")
         }
 
+        metrics.clipBytes(received.bytes, source: sourceURL == nil ? "upload" : "url")
         var record = ClipRecord(path: "", sha256: received.sha256, byteCount: received.bytes, sourceURL: sourceURL, probe: .null)
         let made = try await examine(temp, as: record.id, requirements: requirements, fetched: fetched)
         record.path = made.clip

@@ -82,6 +82,7 @@ public final class ClipServer: Sendable {
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: listener.bound, logger: logger)
         let handlers = configuration.jobHandlers.merging(configuration.tasks?.handlers() ?? [:]) { mine, _ in mine }
+            .reduce(into: [String: JobWorker.Handler]()) { $0[$1.key] = routes.metrics.timed($1.key, $1.value) }
         let worker = configuration.worker.map { JobWorker(store: store, configuration: $0, handlers: handlers, logger: logger) }
         // Shut down in reverse order: the listener first, then the worker drains its running jobs.
         let services: [any Service] = (worker.map { [$0] } ?? []) + [app]
@@ -140,6 +141,7 @@ final class Routes: Sendable {
     let store: any LedgerStore
     let data: DataDirectory
     let configuration: ServerConfiguration
+    let metrics = ServerMetrics()
     private let names = Mutex<[String]>([])
 
     init(store: any LedgerStore, data: DataDirectory, configuration: ServerConfiguration) {
@@ -160,6 +162,7 @@ final class Routes: Sendable {
         // Public: probes, the contract, the dashboard (its own login) and the provider's webhook (its signature).
         add(router, .get, "/healthz", health)
         add(router, .get, "/readyz", ready)
+        add(router, .get, "/metrics", prometheusMetrics)
         add(router, .get, "/openapi.json", openAPI)
         add(router, .get, "/", dashboard)
         add(router, .post, "/login", login)

@@ -27,6 +27,13 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/metrics": {
+          "get": {
+            "summary": "Prometheus text: webhooks by result, job durations on this node, clip bytes received; jobs by kind and state, money billed and disputed by currency, clips stored, from the ledger. No bearer token.",
+            "operationId": "metrics", "security": [],
+            "responses": {"200": {"description": "Prometheus exposition format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+          }
+        },
         "/openapi.json": {
           "get": {
             "summary": "This document.", "security": [], "operationId": "openapi",

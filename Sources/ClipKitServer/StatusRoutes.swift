@@ -48,6 +48,13 @@ extension Routes {
         return jsonResponse(JobList(jobs: jobs.map(JobBody.init)))
     }
 
+    /// `GET /metrics`: Prometheus's text format (see `ServerMetrics`). Public, as health checks are: it
+    /// shows counts and sums, never a task, a clip or a secret.
+    @Sendable func prometheusMetrics(_ request: Request, _ context: ServerContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: try await metrics.scrape(store))))
+    }
+
     /// `GET /v1/budgets`: every budget with what is reserved by submissions not yet billed, spent, and left.
     @Sendable func listBudgets(_ request: Request, _ context: ServerContext) async throws -> Response {
         jsonResponse(BudgetList(budgets: try await store.budgets().map(BudgetBody.init)))

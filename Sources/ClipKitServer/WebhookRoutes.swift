@@ -28,6 +28,7 @@ extension Routes {
         do {
             try WebhookVerifier(secret: secret).verify(body: body, headers: headers)
         } catch let rejection as WebhookVerifier.Rejection {
+            metrics.webhook("rejected")
             throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)
         }
         let webhookID = headers["webhook-id"] ?? ""
@@ -44,6 +45,7 @@ extension Routes {
             }
             return recorded
         }
+        metrics.webhook(isNew ? "accepted" : "duplicate")
         return jsonResponse(WebhookAnswer(delivery: delivery.id, duplicate: !isNew, taskKnown: delivery.taskID != nil))
     }
 }

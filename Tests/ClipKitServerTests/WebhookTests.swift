@@ -62,6 +62,16 @@ struct WebhookTests {
             #expect((listed.json["jobs"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == [TaskService.Kind.webhook])
             // Nothing secret was kept: not the signature, not the secret.
             #expect(!(deliveries.first?.body.contains("v3,") ?? true))
+
+            // GET /metrics (public, as health checks are) counts them, and shows the queue from the ledger.
+            let metrics = try await server.anonymous(.GET, "/metrics")
+            #expect(metrics.status == 200 && metrics.headers["Content-Type"].first?.hasPrefix("text/plain") == true)
+            let lines = Set(metrics.text.split(separator: "\n").map(String.init))
+            for line in [#"clipkit_webhooks_total{result="rejected"} 5"#, #"clipkit_webhooks_total{result="accepted"} 1"#,
+                         #"clipkit_webhooks_total{result="duplicate"} 1"#, #"clipkit_jobs{kind="task.webhook",state="queued"} 1.0"#,
+                         #"clipkit_jobs{kind="task.webhook",state="running"} 0.0"#, "clipkit_clips 0.0"] {
+                #expect(lines.contains(line), "\(line) in:\n\(metrics.text)")
+            }
         }
     }
 }

@@ -174,6 +174,18 @@ struct WorkerProcessTests {
         }
         #expect(batch.hasPrefix("bill:"))
 
+        // GET /metrics shows the ledger's money and clips, from any node.
+        let scraped = try await api.send(.GET, "/metrics", token: token)
+        func gauge(_ name: String) -> Double? {
+            scraped.text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        let cny = { (money: Decimal) in NSDecimalNumber(decimal: money).doubleValue }
+        #expect(gauge(#"clipkit_billed_amount{currency="CNY"}"#).map { abs($0 - cny(budget.spent.amount)) < 0.001 } == true, "\(scraped.text)")
+        #expect(gauge(#"clipkit_disputed_amount{currency="CNY"}"#).map { abs($0 - cny(price.amount * Decimal(disputed.count))) < 0.001 } == true,
+                "\(scraped.text)")
+        #expect(gauge("clipkit_clips") == Double(succeeded.count), "\(scraped.text)")
+        #expect(gauge(#"clipkit_jobs{kind="task.submit",state="running"}"#) == 0, "\(scraped.text)")
+
         for worker in workers { #expect(try await worker.terminate() == 0, "SIGTERM stops a worker gracefully: \(worker.stderr)") }
         #expect(try await api.terminate() == 0)
         #expect(!api.stderr.contains(token) && !workers.contains { $0.stderr.contains(token) })
