@@ -1,3 +1,4 @@
+import ClipKitAudit
 import ClipKitCore
 import ClipKitLedger
 import Foundation
@@ -11,10 +12,12 @@ extension Routes {
         guard try await store.authenticate(secret) != nil else {
             return html(loginPage(problem: "That token is unknown or revoked."), status: .unauthorized)
         }
-        let (clips, deliveries, counts) = try await store.read { tx in
-            (try await tx.clips(limit: 50), try await tx.recentWebhookDeliveries(limit: 50), try await tx.jobCounts())
+        let page = try await store.read { tx in
+            DashboardPage(clips: try await tx.clips(limit: 50), deliveries: try await tx.recentWebhookDeliveries(limit: 50),
+                          counts: try await tx.jobCounts(), budgets: try await tx.budgets(), totals: try await tx.totals(),
+                          tasks: try await tx.tasks(limit: 30), findings: try await tx.recentFindings(limit: 30))
         }
-        return html(DashboardPage(clips: clips, deliveries: deliveries, counts: counts).render())
+        return html(page.render())
     }
 
     /// `POST /login` (form `token=…`): sets the token as an HttpOnly, SameSite=Strict cookie and goes to `/`.
@@ -63,6 +66,10 @@ struct DashboardPage {
     var clips: [ClipRecord]
     var deliveries: [WebhookDelivery]
     var counts: [JobCount]
+    var budgets: [Budget]
+    var totals: LedgerTotals
+    var tasks: [ProviderTaskRecord]
+    var findings: [StoredFinding]
 
     static func frame(title: String, refresh: Bool, body: String) -> String {
         """
@@ -123,6 +130,7 @@ struct DashboardPage {
             <form method="post" action="/logout" style="float:right"><button type="submit">Sign out</button></form>
             <h1>ClipKit</h1>
             <h2>Jobs</h2><p>\(jobs)</p>
+            \(money(time: time))
             <h2>Clips (\(clips.count) most recent)</h2>
             <table><tr><th>clip</th><th>tier</th><th>size</th><th>duration</th><th>frames</th><th>verification</th>\
             <th>first</th><th>last</th><th>stored</th></tr>
@@ -134,5 +142,50 @@ struct DashboardPage {
             </table>
             <p class="note">Refreshes every 10 s. API: <a href="/openapi.json">/openapi.json</a>.</p>
             """)
+    }
+
+    /// Money: what was billed and disputed by currency, the budgets, recent tasks with their bills, and
+    /// the newest audit findings with the amounts they dispute.
+    func money(time: (Date?) -> String) -> String {
+        let currencies = Set(totals.billed.keys).union(totals.disputed.keys).sorted()
+        let totalRows = currencies.map { currency in
+            let billed = Money(totals.billed[currency] ?? 0, currency), disputed = Money(totals.disputed[currency] ?? 0, currency)
+            return "<tr class=\"total\" id=\"total-\(escape(currency))\"><td>\(escape(currency))</td><td>\(billed.amountText)</td>"
+                + "<td class=\"\(disputed.isPositive ? "bad" : "ok")\">\(disputed.amountText)</td></tr>"
+        }.joined(separator: "\n")
+        let budgetRows = budgets.map { budget in
+            "<tr class=\"budget\" id=\"budget-\(escape(budget.name))\"><td>\(escape(budget.name))</td><td>\(budget.limit)</td>"
+                + "<td>\(budget.reserved)</td><td>\(budget.spent)</td><td class=\"\(budget.left.isPositive ? "ok" : "bad")\">\(budget.left)</td></tr>"
+        }.joined(separator: "\n")
+        let taskRows = tasks.map { task in
+            let clip = task.clipID.map { "<a href=\"/v1/clips/\($0)\">\($0)</a>" } ?? "—"
+            let error = task.errorCode.map { " <span class=\"bad\">\(escape($0))</span>" } ?? ""
+            return "<tr class=\"task\" id=\"\(task.id)\"><td><a href=\"/v1/tasks/\(task.id)\">\(task.id)</a></td>"
+                + "<td>\(escape(task.provider)) \(escape(task.model))</td><td>\(escape(task.state))\(error)</td>"
+                + "<td>\(task.billed.map { escape($0.description) } ?? "—")</td><td>\(clip)</td><td>\(time(task.createdAt))</td></tr>"
+        }.joined(separator: "\n")
+        let findingRows = findings.map { stored in
+            let finding = stored.finding
+            return "<tr class=\"finding\"><td class=\"\(finding.severity == .error ? "bad" : "note")\">\(finding.code.rawValue)</td>"
+                + "<td>\(escape(finding.taskID ?? "—"))</td><td>\(finding.overBilled.map { escape($0.description) } ?? "—")</td>"
+                + "<td>\(escape(finding.message))</td><td>\(escape(stored.batch))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <h2>Money</h2>
+            <table><tr><th>currency</th><th>billed (verified tasks)</th><th>disputed (audit findings)</th></tr>
+            \(totalRows.isEmpty ? "<tr><td colspan=\"3\" class=\"note\">Nothing billed yet.</td></tr>" : totalRows)
+            </table>
+            <table><tr><th>budget</th><th>limit</th><th>reserved</th><th>spent</th><th>left</th></tr>
+            \(budgetRows.isEmpty ? "<tr><td colspan=\"5\" class=\"note\">No budgets.</td></tr>" : budgetRows)
+            </table>
+            <h2>Tasks (\(tasks.count) most recent)</h2>
+            <table><tr><th>task</th><th>model</th><th>state</th><th>billed</th><th>clip</th><th>asked</th></tr>
+            \(taskRows.isEmpty ? "<tr><td colspan=\"6\" class=\"note\">No tasks yet: POST /v1/tasks.</td></tr>" : taskRows)
+            </table>
+            <h2>Audit findings (\(findings.count) most recent)</h2>
+            <table><tr><th>finding</th><th>task</th><th>over-billed</th><th>what</th><th>from</th></tr>
+            \(findingRows.isEmpty ? "<tr><td colspan=\"5\" class=\"note\">None.</td></tr>" : findingRows)
+            </table>
+            """
     }
 }

@@ -1,3 +1,4 @@
+import ClipKitAudit
 import ClipKitLedger
 import ClipKitTestSupport
 import Foundation
@@ -125,6 +126,40 @@ struct AccessTests {
             let post = try await server.anonymous(.POST, "/v1/clips", headers: [("Cookie", pair), ("Content-Type", "video/mp4")],
                                                   body: try Data(contentsOf: URL(fileURLWithPath: Samples.path(Samples.t2v480p))))
             #expect(post.status == 401)
+        }
+    }
+
+    @Test("the dashboard's money: billed and disputed by currency, budgets, tasks with their bills, findings; as headless Chromium renders it")
+    func dashboardMoney() async throws {
+        let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                    "chromium is not installed: apt-get install -y chromium")
+        try await TestServer.with(.sqlite) { server in
+            try await server.store.transaction { tx in
+                _ = try await tx.setBudget("account", limit: Money(Decimal(string: "20.00")!, "CNY"))
+                var task = try await tx.insertTask(ProviderTaskRecord(requestKey: "request:1", provider: "dashscope", model: "wan2.2-t2v-plus")).task
+                task.state = "succeeded"
+                task.billed = Money(Decimal(string: "1.40")!, "CNY")
+                try await tx.updateTask(task)
+                _ = try await tx.reserve(Money(Decimal(string: "1.40")!, "CNY"), on: ["account"], reference: task.id)
+                _ = try await tx.settle(reference: task.id, spent: Money(Decimal(string: "1.40")!, "CNY"))
+                try await tx.recordFindings([Finding(code: .duplicateBilling, severity: .error, taskID: "dup-1", message: "billed twice <b>",
+                                                     overBilled: Money(Decimal(string: "0.70")!, "CNY"))], batch: "bill:test")
+            }
+            let page = try await server.send(.GET, "/")
+            #expect(page.status == 200)
+            let folder = NSTemporaryDirectory() + "clipkit-dashboard-" + UUID().uuidString.prefix(8)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try page.body.write(to: URL(fileURLWithPath: folder + "/index.html"))
+            let dom = try await offPool {
+                try Tool.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                        "--user-data-dir=\(folder)/profile", "--dump-dom", "file://\(folder)/index.html"]).text
+            }
+            let rows = ["<tr class=\"total\" id=\"total-CNY\"><td>CNY</td><td>1.40</td><td class=\"bad\">0.70</td></tr>",
+                        "<tr class=\"budget\" id=\"budget-account\"><td>account</td><td>20.00 CNY</td><td>0.00 CNY</td><td>1.40 CNY</td><td class=\"ok\">18.60 CNY</td></tr>"]
+            for row in rows { #expect(dom.contains(row), "\(row) in:\n\(dom)") }
+            #expect(dom.contains("duplicateBilling") && dom.contains("0.70 CNY") && dom.contains("billed twice &lt;b&gt;"), "\(dom)")
+            #expect(dom.contains("wan2.2-t2v-plus") && dom.contains("1.40 CNY"))
         }
     }
 }

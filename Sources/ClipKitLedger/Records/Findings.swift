@@ -46,6 +46,11 @@ extension LedgerTransaction {
         ).map(Self.finding)
     }
 
+    /// The newest findings first (the dashboard's list).
+    public func recentFindings(limit: Int = 50) async throws -> [StoredFinding] {
+        try await query("SELECT \(Self.findingColumns) FROM audit_findings ORDER BY id DESC LIMIT $1", [.int(Int64(limit))]).map(Self.finding)
+    }
+
     static func finding(_ row: SQLRow) throws -> StoredFinding {
         let codeText = try row.string("code")
         let severityText = try row.string("severity")
