@@ -43,8 +43,10 @@ public struct VerifyArguments: ParsableArguments {
         }
         if audioFile != nil, duration != nil { throw ValidationError("--audio-file sets the duration: give one or the other") }
         if audioFile != nil, audio == .no { throw ValidationError("--audio-file needs the clip's audio: drop --audio no") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-        if toleranceFrames < 0 { throw ValidationError("--tolerance-frames must be 0 or more") }
+        if let problem = ClipRequirements.problem(duration: duration, fps: fps, toleranceFrames: toleranceFrames,
+                                                  names: ("--duration", "--fps", "--tolerance-frames")) {
+            throw ValidationError(problem)
+        }
     }
 
     /// What the clip must satisfy; `voiceSeconds` is the decoded length of `--audio-file`.

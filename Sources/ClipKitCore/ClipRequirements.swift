@@ -117,6 +117,22 @@ public struct ClipRequirements: Sendable, Hashable, Codable {
 
     private func format(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000
+        guard rounded.isFinite, abs(rounded) < 1e15 else { return String(value) }
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+
+    /// What may be asked of a clip: a length of a millisecond to a day, a frame rate of 0.001 to 1,000, a
+    /// tolerance of up to 100,000 frames, all finite (so every figure prints and stores as JSON). The one
+    /// rule for `clipkit verify`'s flags and `POST /v1/clips`'s fields.
+    /// - Parameter names: how the caller spells the three (`--duration`, `duration`, …), for the message.
+    /// - Returns: what is wrong, or nil.
+    public static func problem(duration: Double?, fps: Double?, toleranceFrames: Double?,
+                               names: (duration: String, fps: String, toleranceFrames: String)) -> String? {
+        if let duration, !(duration >= 0.001 && duration <= 86_400) { return "\(names.duration) must be 0.001 to 86400 seconds" }
+        if let fps, !(fps >= 0.001 && fps <= 1000) { return "\(names.fps) must be 0.001 to 1000" }
+        if let toleranceFrames, !(toleranceFrames >= 0 && toleranceFrames <= 100_000) {
+            return "\(names.toleranceFrames) must be 0 to 100000 frames"
+        }
+        return nil
     }
 }

@@ -20,6 +20,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .string(value)
         } else if let value = try? c.decode(Decimal.self) {
             self = .number(value)
+        } else if let value = try? c.decode(Double.self), value.isFinite {
+            // Beyond Decimal's exponent range (5e-324, 1e300): as near as Decimal can hold it, never NaN
+            // (which no JSON can hold).
+            let near = Decimal(value)
+            self = .number(!near.isNaN ? near : value.magnitude < 1 ? 0 : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude)
         } else if let value = try? c.decode([JSONValue].self) {
             self = .array(value)
         } else if let value = try? c.decode([String: JSONValue].self) {

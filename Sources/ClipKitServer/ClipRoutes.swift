@@ -43,9 +43,10 @@ struct RequirementsBody: Codable, Hashable, Sendable {
             guard let value = Tier(parsing: tier) else { throw APIError.badRequest("tier must be 480P, 720P or 1080P, not '\(tier)'") }
             parsedTier = value
         }
-        if let duration, !(duration > 0) { throw APIError.badRequest("duration must be positive") }
-        if let fps, !(fps > 0) { throw APIError.badRequest("fps must be positive") }
-        if let toleranceFrames, !(toleranceFrames >= 0) { throw APIError.badRequest("toleranceFrames must be 0 or more") }
+        if let problem = ClipRequirements.problem(duration: duration, fps: fps, toleranceFrames: toleranceFrames,
+                                                  names: ("duration", "fps", "toleranceFrames")) {
+            throw APIError.badRequest(problem)
+        }
         return ClipRequirements(tier: parsedTier, duration: duration, toleranceFrames: toleranceFrames ?? 1, fps: fps, audio: audio)
     }
 

@@ -152,13 +152,26 @@ final class Routes: Sendable {
 
     var registered: [String] { names.withLock { $0 } }
 
+    /// The methods registered for `path`, whose segments match a route's (`{name}` matches any one).
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return registered.compactMap { route -> String? in
+            let parts = route.split(separator: " ", maxSplits: 1)
+            let pattern = parts[1].split(separator: "/", omittingEmptySubsequences: false)
+            guard pattern.count == segments.count,
+                  zip(pattern, segments).allSatisfy({ $0.hasPrefix("{") && $0.hasSuffix("}") && !$1.isEmpty || $0 == $1 })
+            else { return nil }
+            return String(parts[0])
+        }
+    }
+
     var tasks: TaskService? { configuration.tasks }
 
     typealias Handler = @Sendable (Request, ServerContext) async throws -> Response
 
     func makeRouter() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware { [weak self] path in self?.methods(for: path) ?? [] })
         // Public: probes, the contract, the dashboard (its own login) and the provider's webhook (its signature).
         add(router, .get, "/healthz", health)
         add(router, .get, "/readyz", ready)

@@ -73,10 +73,10 @@ enum OpenAPIDocument {
             "parameters": [
               {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}},
               {"name": "tier", "in": "query", "required": false, "schema": {"enum": ["480P", "720P", "1080P"]}, "description": "Raw uploads: billed resolution tier."},
-              {"name": "duration", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0}, "description": "Raw uploads: billed seconds."},
-              {"name": "fps", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0}},
+              {"name": "duration", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 86400}, "description": "Raw uploads: billed seconds."},
+              {"name": "fps", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 1000}},
               {"name": "audio", "in": "query", "required": false, "schema": {"enum": ["yes", "no"]}},
-              {"name": "toleranceFrames", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0}, "description": "Frames the clip may be shorter than duration (default 1)."}
+              {"name": "toleranceFrames", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0, "maximum": 100000}, "description": "Frames the clip may be shorter than duration (default 1)."}
             ],
             "requestBody": {
               "required": true,
@@ -215,13 +215,14 @@ enum OpenAPIDocument {
             "operationId": "reconcileBill",
             "parameters": [{"name": "format", "in": "query", "required": false, "schema": {"enum": ["json", "csv", "html"]}}],
             "requestBody": {"required": true, "content": {
-              "application/json": {"schema": {}}, "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}
+              "application/json": {"schema": {"type": ["object", "array"]}}, "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}
             }},
             "responses": {
               "200": {"$ref": "#/components/responses/AuditReport"},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
-              "413": {"$ref": "#/components/responses/Error"}
+              "413": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"}
             }
           }
         },
@@ -265,10 +266,10 @@ enum OpenAPIDocument {
             "type": "object", "description": "What clipkit verify checks, by its option names.",
             "properties": {
               "tier": {"enum": ["480P", "720P", "1080P"]},
-              "duration": {"type": "number", "exclusiveMinimum": 0},
-              "fps": {"type": "number", "exclusiveMinimum": 0},
+              "duration": {"type": "number", "minimum": 0.001, "maximum": 86400},
+              "fps": {"type": "number", "minimum": 0.001, "maximum": 1000},
               "audio": {"type": "boolean"},
-              "toleranceFrames": {"type": "number", "minimum": 0}
+              "toleranceFrames": {"type": "number", "minimum": 0, "maximum": 100000}
             }
           },
           "Clip": {
@@ -291,14 +292,14 @@ enum OpenAPIDocument {
           "TaskRequest": {
             "type": "object", "required": ["provider", "prompt"],
             "properties": {
-              "provider": {"type": "string", "description": "dashscope, wavespeed, modelverse, or sandbox when the server was started with --sandbox."},
+              "provider": {"type": "string", "minLength": 1, "description": "dashscope, wavespeed, modelverse, or sandbox when the server was started with --sandbox."},
               "model": {"type": ["string", "null"]}, "prompt": {"type": "string"}, "negativePrompt": {"type": ["string", "null"]},
-              "image": {"type": ["string", "null"], "description": "First frame: an http(s) URL or a data: URI."},
-              "lastImage": {"type": ["string", "null"], "description": "Last frame (kf2v), as image."},
+              "image": {"type": ["string", "null"], "pattern": "^(https?://|data:)", "description": "First frame: an http(s) URL or a data: URI."},
+              "lastImage": {"type": ["string", "null"], "pattern": "^(https?://|data:)", "description": "Last frame (kf2v), as image."},
               "resolution": {"enum": ["480P", "720P", "1080P", null]}, "size": {"type": ["string", "null"]},
               "duration": {"type": ["integer", "null"], "minimum": 1, "maximum": 60}, "seed": {"type": ["integer", "null"]},
               "audio": {"type": ["boolean", "null"]},
-              "voice": {"type": ["string", "null"], "description": "s2v, with image as the reference portrait: the voice track, an http(s) URL or a data:audio/…;base64 URI. The clip lasts as long as the voice and is billed by it (no duration); verified against its decoded length."}
+              "voice": {"type": ["string", "null"], "pattern": "^(https?://|data:audio/)", "description": "s2v, with image as the reference portrait: the voice track, an http(s) URL or a data:audio/…;base64 URI. The clip lasts as long as the voice and is billed by it (no duration); verified against its decoded length."}
             }
           },
           "Task": {

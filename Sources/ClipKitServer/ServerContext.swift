@@ -66,6 +66,8 @@ func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -
 /// a wrong method 405), the ledger's (mapped by code) and anything else (500, details only in the log).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ServerContext
+    /// The methods a path has routes for: an unknown method on a known path is 405 with `Allow`, not 404.
+    let methods: @Sendable (String) -> [String]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -74,6 +76,13 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && !methods(request.uri.path).isEmpty {
+            let allowed = methods(request.uri.path)
+            var response = try APIError(.methodNotAllowed, "methodNotAllowed",
+                                        "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)")
+                .response(from: request, context: context)
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as HTTPError {
             let code = switch error.status {
             case .notFound: "notFound"

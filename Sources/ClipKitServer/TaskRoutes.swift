@@ -78,6 +78,11 @@ extension Routes {
         let name = type.contains("csv") ? "bill.csv" : type.contains("ndjson") || type.contains("jsonl") ? "bill.jsonl" : "bill.json"
         var bill: [RecordItem] = []
         RecordReader.read(data: body, file: name) { bill.append($0) }
+        guard bill.contains(where: { if case .record = $0 { true } else { false } }) else {
+            let problem = bill.lazy.compactMap { if case .problem(let problem) = $0 { problem.description } else { nil } }.first
+            throw APIError(.unprocessableContent, "unreadableBill",
+                           "the body holds no billing record ClipKit reads" + (problem.map { ": " + $0 } ?? ""))
+        }
         let report = try await audit.run(bill: bill) { try await MediaProbe.probeAll($0) }
         let batch = "bill:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
         try await store.transaction { tx in
@@ -109,10 +114,12 @@ extension Routes {
         return Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: format.render(report))))
     }
 
-    /// A query parameter that is an ISO 8601 time.
+    /// A query parameter that is an ISO 8601 time (RFC 3339), with or without fractional seconds.
     private func time(_ request: Request, _ name: String) throws -> Date? {
         try request.uri.queryParameters[Substring(name)].map { text -> Date in
-            guard let date = ISO8601DateFormatter().date(from: String(text)) else {
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions.insert(.withFractionalSeconds)
+            guard let date = ISO8601DateFormatter().date(from: String(text)) ?? fractional.date(from: String(text)) else {
                 throw APIError.badRequest("\(name) must be an ISO 8601 time such as 2026-12-01T00:00:00Z, not '\(text)'")
             }
             return date

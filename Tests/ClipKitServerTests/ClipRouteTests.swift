@@ -96,6 +96,25 @@ struct ClipRouteTests {
         }
     }
 
+    @Test("numbers no clip can have are 400, not a crash or a record no JSON can hold (found by schemathesis)")
+    func extremeRequirements() async throws {
+        try await TestServer.with(.sqlite) { server in
+            for query in ["?duration=5.947177319292053e%2B307", "?fps=2.4717028446056887e%2B307", "?toleranceFrames=1e%2B308",
+                          "?duration=0", "?duration=5e-324", "?fps=-1", "?fps=1.4e-45", "?duration=nan"] {
+                let answer = try await server.upload(Samples.path(Samples.t2v480p), query: query)
+                #expect(answer.status == 400 && answer.errorCode == "badRequest", "\(query): \(answer.text)")
+            }
+            // A still image is no clip (FFmpeg reads a PNG as a one-frame video).
+            let png = try await RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 200, count: 192)).encoded(as: .png)
+            let image = try await server.send(.POST, "/v1/clips", headers: [("Content-Type", "application/octet-stream")], body: png)
+            #expect(image.status == 422 && image.errorCode == "noVideo", "\(image.text)")
+            #expect(server.files("clips").isEmpty)
+            let page = try await server.send(.GET, "/")
+            #expect(page.status == 200, "the dashboard reads every stored record: \(page.text.prefix(500))")
+            #expect(try await server.send(.GET, "/healthz").status == 200)
+        }
+    }
+
     @Test("the last-frame PNG is pixel for pixel what clipkit frame --last writes", arguments: [Samples.t2v480p, Samples.portrait16fps])
     func lastFrameMatchesCLI(_ sample: String) async throws {
         try await TestServer.with(.sqlite) { server in

@@ -44,6 +44,11 @@ public enum MediaProbe {
         guard let videoIndex else {
             throw MediaProblem(.noVideo, "\(path): no video stream (\(info.audio == nil ? "no streams to show" : "audio only"))")
         }
+        // FFmpeg reads a PNG or JPEG as a one-frame "video"; nobody is billed for one as a clip.
+        let format = String(cString: input.context.pointee.iformat.pointee.name)
+        if format.hasSuffix("_pipe") || format == "image2" {
+            throw MediaProblem(.noVideo, "\(path): a still image (\(format.replacingOccurrences(of: "_pipe", with: ""))), not a video")
+        }
         let stream = input.stream(videoIndex)
         // Index counting is exact only when the moov holds every sample; fragments are counted from packets.
         var counted = isMOV && sniff?.hasMoof != true && avformat_index_get_entries_count(stream) > 0
