@@ -65,7 +65,9 @@ public struct WebhookVerifier: Sendable {
         }
         let id = try header("webhook-id"), timestamp = try header("webhook-timestamp")
         let signature = try header("webhook-signature")
-        guard let seconds = TimeInterval(timestamp) else { throw Rejection.badTimestamp(timestamp) }
+        // Unix seconds as digits only: `TimeInterval("INF")` parses, and an infinite age traps in `Int(_:)`.
+        guard !timestamp.isEmpty, timestamp.allSatisfy({ ("0"..."9").contains($0) }), timestamp.count <= 12, let seconds = TimeInterval(timestamp)
+        else { throw Rejection.badTimestamp(timestamp) }
         let age = now.timeIntervalSince1970 - seconds
         guard abs(age) <= tolerance else { throw Rejection.stale(ageSeconds: Int(age.rounded())) }
         // A header may carry several space-separated signatures (key rotation); any v3 match passes.

@@ -34,6 +34,17 @@ where Body.Element == ByteBuffer {
     return Received(bytes: count, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
 }
 
+/// The client clip URLs are fetched with, for the life of the process (as `HTTPClient.shared` is). A host
+/// that cannot be reached fails at once: by default the pool would retry the connection until the
+/// request's deadline, and a mistyped URL would hold the request for five minutes.
+private let downloads: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
 /// Downloads `url` (http or https) into `path` through `receive`. An answer that is not 2xx is still saved,
 /// so the probe can say what it was (an expired link's XML page is `notMedia`); `status` tells the caller.
 func download(_ url: URL, into path: String, limit: Int64) async throws -> (received: Received, status: Int) {
@@ -41,7 +52,7 @@ func download(_ url: URL, into path: String, limit: Int64) async throws -> (rece
     request.method = .GET
     let response: HTTPClientResponse
     do {
-        response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+        response = try await downloads.execute(request, timeout: .seconds(300))
     } catch {
         throw APIError(.unprocessableContent, "downloadFailed", "GET \(redacted(url)) failed: \(error)")
     }

@@ -114,5 +114,13 @@ struct WebhookTests {
             try WebhookVerifier(secret: "topsecre").verify(body: Data(body.utf8), headers: headers,
                                                           now: Date(timeIntervalSince1970: 1_700_000_100))
         }
+        // Timestamps that parse as numbers but are not Unix seconds (INF crashed the server: schemathesis).
+        for bad in ["INF", "nan", "1e9", "-5", "0x10", " ", "99999999999999999999"] {
+            var forged = headers
+            forged["Webhook-Timestamp"] = bad
+            #expect(throws: WebhookVerifier.Rejection.self, "\(bad)") {
+                try WebhookVerifier(secret: "whsec_topsecret").verify(body: Data(body.utf8), headers: forged)
+            }
+        }
     }
 }

@@ -32,9 +32,9 @@ final class EngineProcess: Sendable {
     var stderr: String { log.text.withLock { $0 } }
 
     /// `clipkit serve` on a free port. - Parameter ledger: `--data` and, for PostgreSQL, `--database`.
-    static func serve(ledger: [String], sandbox: String) async throws -> EngineProcess {
+    static func serve(ledger: [String], sandbox: String, environment: [String: String] = [:]) async throws -> EngineProcess {
         try await start(["serve", "--listen", "127.0.0.1:0", "--sandbox", sandbox] + ledger,
-                        ready: #"listening on (http://[0-9.:]+)"#, skip: "listening on ")
+                        ready: #"listening on (http://[0-9.:]+)"#, skip: "listening on ", environment: environment)
     }
 
     /// `clipkit worker`, started once it says it runs jobs.
@@ -44,10 +44,12 @@ final class EngineProcess: Sendable {
     }
 
     /// Starts the engine and waits for the line `ready` matches; `name` is the word after `skip` in it.
-    private static func start(_ arguments: [String], ready: String, skip: String) async throws -> EngineProcess {
+    private static func start(_ arguments: [String], ready: String, skip: String,
+                              environment: [String: String] = [:]) async throws -> EngineProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: builtBinary("clipkit-engine"))
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
