@@ -129,11 +129,12 @@ struct AccessTests {
         }
     }
 
-    @Test("the dashboard's money: billed and disputed by currency, budgets, tasks with their bills, findings; as headless Chromium renders it")
-    func dashboardMoney() async throws {
+    @Test("the dashboard's money: billed and disputed by currency, budgets, tasks with their bills, findings; as headless Chromium renders it",
+          arguments: LedgerBackend.allCases)
+    func dashboardMoney(_ backend: LedgerBackend) async throws {
         let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                     "chromium is not installed: apt-get install -y chromium")
-        try await TestServer.with(.sqlite) { server in
+        try await TestServer.with(backend) { server in
             try await server.store.transaction { tx in
                 _ = try await tx.setBudget("account", limit: Money(Decimal(string: "20.00")!, "CNY"))
                 var task = try await tx.insertTask(ProviderTaskRecord(requestKey: "request:1", provider: "dashscope", model: "wan2.2-t2v-plus")).task

@@ -279,11 +279,11 @@ import Testing
     }
 
     @Test("s2v with a data-URI voice: a clip as long as the voice and carrying it, verified against it, billed by its seconds",
-          arguments: [false, true])
-    func s2vVoice(voiceDropped: Bool) async throws {
+          arguments: LedgerBackend.allCases, [false, true])
+    func s2vVoice(_ backend: LedgerBackend, voiceDropped: Bool) async throws {
         var faults = SandboxFaults.fast
         faults.missingAudioRate = voiceDropped ? 1 : 0
-        try await ServiceHarness.with(.sqlite, faults: faults) { h in
+        try await ServiceHarness.with(backend, faults: faults) { h in
             let voicePath = try Fixtures.shared.voice(seconds: 3.4, format: .mp3)
             let voice = try Data(contentsOf: URL(fileURLWithPath: voicePath))
             let portrait = try await gradient(width: 480, height: 640).encoded(as: .png)
