@@ -13,12 +13,13 @@ public final class Listener: Sendable {
     @Sendable public func bound(_ channel: any Channel) async { continuation.yield(channel.localAddress?.port ?? 0) }
 
     /// Runs `body` (the application's or the group's `run`) in a task, until it ends.
+    /// - Parameter executor: where the server's handlers run; nil: Swift's cooperative pool.
     /// - Returns: the bound port and the running task.
     /// - Throws: what `describe` makes of the reason the server did not bind.
-    public func run(_ body: @escaping @Sendable () async throws -> Void,
+    public func run(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async throws -> Void,
                     orThrow describe: (String) -> any Error) async throws -> (port: Int, task: Task<Void, any Error>) {
         let continuation = continuation
-        let task = Task {
+        let task = Task(executorPreference: executor) {
             defer { continuation.finish() }
             try await body()
         }

@@ -61,6 +61,11 @@ public final class SandboxServer: Sendable {
 
     /// Starts a sandbox and returns once it is listening.
     /// - Throws: `SandboxError` when the port cannot be bound or the folder made.
+    /// The sandbox answers on threads of its own, as a provider answers from machines of its own: in a
+    /// process whose cooperative pool is busy (a test suite waiting on ffmpeg), clients would otherwise
+    /// see timeouts a real provider would not cause.
+    private static let handlerThreads = MediaExecutor(threads: 2)
+
     public static func start(_ configuration: SandboxConfiguration) async throws -> SandboxServer {
         let directory = configuration.directory
             ?? NSTemporaryDirectory() + "clipkit-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -82,7 +87,7 @@ public final class SandboxServer: Sendable {
             onServerRunning: listener.bound, logger: logger)
         let port: Int, runTask: Task<Void, any Error>
         do {
-            (port, runTask) = try await listener.run({ try await app.run() }) { reason in
+            (port, runTask) = try await listener.run(on: Self.handlerThreads, { try await app.run() }) { reason in
                 SandboxError("cannot listen on \(configuration.host):\(configuration.port): \(reason)", code: .cannotStart)
             }
         } catch {
