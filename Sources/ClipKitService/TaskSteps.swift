@@ -58,7 +58,9 @@ extension TaskService {
         } catch let error as ProviderError {
             if case .submissionUncertain = error { throw error }  // the attempt stays pending: the rerun lists again
             try await ledger.transaction { tx in try await tx.finishAttempt(attempt.id, outcome: .rejected, reason: error.description) }
-            if error.isTransient { throw error }  // 429s past the in-job retries: the job backs off
+            // 429s past the in-job retries: the job backs off, and on its last attempt the task fails (no
+            // task was created, so its reservation is released) rather than wait in `submitting` for ever.
+            if error.isTransient, context.lease.attempt < context.lease.maxAttempts { throw error }
             return try await refuse(task, context, code: "clipkit.\(error.code.rawValue)", message: error.description)
         }
         try await accepted(task, submitted, attempt: attempt.id, prepared: prepared, payload: payload, context)

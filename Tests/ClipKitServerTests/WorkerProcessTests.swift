@@ -56,7 +56,7 @@ struct WorkerProcessTests {
         let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let api = try await EngineProcess.serve(ledger: arguments + ["--workers", "0"], sandbox: sandbox.baseURL)
         var workers: [EngineProcess] = []
-        for _ in 0..<3 { workers.append(try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 5)) }
+        for _ in 0..<3 { workers.append(try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 10)) }
         let marked = try String(contentsOfFile: data + "/.clipkit-ledger", encoding: .utf8)
         try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
         try Data(("ledger_another\n").utf8).write(to: URL(fileURLWithPath: stray + "/.clipkit-ledger"))
@@ -81,21 +81,25 @@ struct WorkerProcessTests {
         var kills = 0
         var tasks: [[String: Any]] = []
         while true {
+            // Read before the tasks: when every job had ended, the tasks listed after it are as they stay.
+            let idle = (try await ledger.jobCounts()).allSatisfy { $0.state.isFinal }
             let listed = try await api.send(.GET, "/v1/tasks?limit=1000", token: token)
             tasks = (listed.json["tasks"] as? [[String: Any]]) ?? []
             let final = tasks.filter { $0["clip"] is [String: Any] || $0["state"] as? String == "failed" }
             if final.count == accepted.count { break }
-            guard Date().timeIntervalSince(started) < 1200 else {
-                let jobs = try await ledger.jobs(limit: 1000).filter { !$0.state.isFinal }
+            // Stuck: out of time, or (the workers all killed) no job left to bring the rest to an end.
+            guard Date().timeIntervalSince(started) < 1200, !(idle && kills == 12) else {
+                let jobs = try await ledger.jobs(limit: 1000).filter { !$0.state.isFinal || $0.state == .dead }
                     .map { "\($0.kind) \($0.state) attempts \($0.attempts) \($0.lastError ?? "")" }
-                Issue.record("not final after 1200 s: \(accepted.count - final.count) tasks; jobs:\n\(jobs.joined(separator: "\n"))")
+                let seconds = Int(Date().timeIntervalSince(started))
+                Issue.record("not final after \(seconds) s: \(accepted.count - final.count) tasks; jobs:\n\(jobs.joined(separator: "\n"))")
                 break
             }
             try await Task.sleep(for: .seconds(kills < 12 ? 3 : 1))
             if kills < 12 {
                 let victim = Int.random(in: 0..<workers.count)
                 try await workers[victim].kill()
-                workers[victim] = try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 5)
+                workers[victim] = try await EngineProcess.worker(ledger: arguments, sandbox: sandbox.baseURL, lease: 10)
                 kills += 1
             }
         }
@@ -103,8 +107,9 @@ struct WorkerProcessTests {
 
         let succeeded = tasks.filter { $0["clip"] is [String: Any] }
         let failed = tasks.filter { $0["state"] as? String == "failed" }
+        let causes = failed.map { (($0["error"] as? [String: Any])?["code"] as? String) ?? "?" }
         print("workers: \(accepted.count) requests (\(refused) refused by the budget), \(succeeded.count) clips, "
-            + "\(failed.count) failed by the provider, \(kills) workers killed, \(Int(seconds)) s")
+            + "\(failed.count) failed \(causes), \(kills) workers killed, \(Int(seconds)) s")
         #expect(kills == 12)
         #expect(Set(tasks.compactMap { $0["id"] as? String }) == Set(accepted))
         #expect(succeeded.count + failed.count == accepted.count && succeeded.count >= accepted.count - 10)
@@ -113,12 +118,16 @@ struct WorkerProcessTests {
             #expect((clip?["verification"] as? [String: Any])?["passed"] as? Bool == true, "\(task)")
         }
         for task in failed { #expect(task["error"] is [String: Any] && task["clip"] == nil, "\(task)") }
-        #expect(await sandbox.stats().created(.dashscope) == accepted.count, "one submission per request, however many workers died")
+        // A submission the provider kept refusing (429) fails its task without creating one.
+        let submitted = tasks.filter { $0["providerTaskID"] is String }
+        #expect(submitted.count >= accepted.count - 3, "\(causes)")
+        #expect(await sandbox.stats().created(.dashscope) == submitted.count, "one submission per request, however many workers died")
         let clips = try FileManager.default.contentsOfDirectory(atPath: data + "/clips").filter { $0.hasSuffix(".mp4") }
         #expect(clips.count == succeeded.count, "one clip per verified task, none lost or doubled")
         let counts = try await ledger.jobCounts()
         #expect(counts.allSatisfy { $0.state.isFinal }, "no job left running or queued: \(counts)")
-        #expect(!counts.contains { $0.state == .dead }, "no job gave up: \(counts)")
+        let dead = try await ledger.jobs(state: .dead, limit: 100).map { "\($0.kind): \($0.lastError ?? "")" }
+        #expect(dead.isEmpty, "no job gave up: \(dead.joined(separator: "\n"))")
 
         // The budget: never past its limit, nothing left reserved, spent what the verified clips were billed.
         let budget = try #require(try await ledger.read { try await $0.budget("account") })
