@@ -60,7 +60,7 @@ extension TaskService {
             try await ledger.transaction { tx in try await tx.finishAttempt(attempt.id, outcome: .rejected, reason: error.description) }
             // 429s past the in-job retries: the job backs off, and on its last attempt the task fails (no
             // task was created, so its reservation is released) rather than wait in `submitting` for ever.
-            if error.isTransient, context.lease.attempt < context.lease.maxAttempts { throw error }
+            if error.isTransient, !context.isLastAttempt { throw error }
             return try await refuse(task, context, code: "clipkit.\(error.code.rawValue)", message: error.description)
         }
         try await accepted(task, submitted, attempt: attempt.id, prepared: prepared, payload: payload, context)
@@ -183,7 +183,7 @@ extension TaskService {
             } catch let error as ProviderError {
                 // Recorded on the task when no retry is left: an expired URL, or the job's last attempt.
                 let expired = if case .downloadExpired = error { true } else { false }
-                guard expired || context.lease.attempt >= context.lease.maxAttempts else { throw error }
+                guard expired || context.isLastAttempt else { throw error }
                 try await ledger.transaction { tx in
                     guard var current = try await tx.task(task.id) else { return }
                     current.errorCode = expired ? "clipkit.downloadExpired" : "clipkit.download"

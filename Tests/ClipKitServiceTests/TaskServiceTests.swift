@@ -127,6 +127,27 @@ import Testing
         }
     }
 
+    @Test("a submission refused with 429s through the job's last attempt fails its task and releases its reservation",
+          arguments: LedgerBackend.allCases)
+    func refusedThroughLastAttempt(_ backend: LedgerBackend) async throws {
+        var faults = SandboxFaults.fast
+        (faults.rate429, faults.retryAfterSeconds) = (1, 0)
+        var configuration = ServiceHarness.configuration
+        configuration.maxAttempts = 2
+        try await ServiceHarness.with(backend, faults: faults, configuration: configuration) { h in
+            try await h.ledger.transaction { try await $0.setBudget("account", limit: Money(10, "CNY")) }
+            let accepted = try await h.service.submit(lighthouse())
+            try await h.runAllJobs()
+            let task = try #require(try await h.service.task(id: accepted.id))
+            #expect(task.state == "failed" && task.error?.code?.hasPrefix("clipkit.") == true, "\(task)")
+            #expect(task.clip == nil && task.billed == nil)
+            #expect(try await h.ledger.jobs(state: .dead).isEmpty, "the job ends by recording the failure, not by dying")
+            let budget = try #require(try await h.ledger.budgets().first)
+            #expect(budget.reserved.isZero && budget.spent.isZero)
+            #expect(await h.created() == 0)
+        }
+    }
+
     @Test("a failed task is recorded with the provider's code, leaves no clip and is not billed", arguments: LedgerBackend.allCases)
     func failedTask(_ backend: LedgerBackend) async throws {
         var faults = SandboxFaults.fast

@@ -298,6 +298,9 @@ public struct JobContext: Sendable {
         self.store = store
     }
 
+    /// No retry is left after this run: a step records its failure on what it works for instead of throwing.
+    public var isLastAttempt: Bool { lease.attempt >= lease.maxAttempts }
+
     /// Marks the job succeeded inside `tx`, beside the handler's own writes: if the lease was lost
     /// meanwhile, this throws `LedgerError.leaseLost` and the whole transaction is rolled back. The
     /// worker then does not complete the job again.
