@@ -86,7 +86,7 @@ func race<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async thr
 /// Polls `condition` until it holds, failing the test after `seconds` (a generous bound for a busy
 /// machine, not a measurement).
 func waitUntil(
-    _ what: String, seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, seconds: Double = 600, sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(seconds)
