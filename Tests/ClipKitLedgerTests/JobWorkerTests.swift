@@ -29,11 +29,9 @@ import Testing
             ]
             let other = try await ledger.openAnother()
             let workers = [ledger.store, other].enumerated().map { index, store in
-                // A lease no stall of a loaded machine outlasts: an expired one would run a job again, which
-                // is the rescue's business (tested below), not what this test counts.
                 JobWorker(
                     store: store,
-                    configuration: .init(workerID: "worker-\(index)", concurrency: 3, lease: .seconds(600), idleDelay: .milliseconds(20)),
+                    configuration: .init(workerID: "worker-\(index)", concurrency: 3, idleDelay: .milliseconds(20)),
                     handlers: handlers)
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
