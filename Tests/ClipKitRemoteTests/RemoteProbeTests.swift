@@ -21,13 +21,8 @@ func withServer<T>(_ files: [String: String], _ body: (ClipFileServer) async thr
 
 /// A sample remuxed (stream copy) with its moov after the media data, as ffmpeg writes without faststart.
 func moovAtEnd(_ sample: String) throws -> String {
-    let path = Fixtures.shared.directory + "/tail-" + sample
-    if !FileManager.default.fileExists(atPath: path) {
-        let partial = path + ".part.mp4"
-        try Tool.run("ffmpeg", ["-v", "error", "-y", "-i", Samples.path(sample), "-map", "0", "-c", "copy", partial])
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
-    }
-    return path
+    // Made once however many tests ask at the same time (two made it at once and collided on the rename).
+    try Fixtures.shared.ffmpegOutput("tail-" + sample, ["-i", Samples.path(sample), "-map", "0", "-c", "copy"])
 }
 
 /// The first top-level box types of a file, to check a fixture has the layout a test is about.

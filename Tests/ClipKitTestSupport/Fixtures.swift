@@ -84,10 +84,16 @@ public final class Fixtures: @unchecked Sendable {
 
     /// The path of a fixture, made with ffmpeg the first time it is asked for.
     public func path(_ fixture: Fixture) throws -> String {
-        let path = directory + "/" + fixture.rawValue
+        try ffmpegOutput(fixture.rawValue, fixture.arguments(source: Samples.path(Samples.t2v480p)))
+    }
+
+    /// `name` in the fixtures directory, written by ffmpeg with `arguments` (before the output path) the
+    /// first time any test asks for it; the others wait for it.
+    public func ffmpegOutput(_ name: String, _ arguments: [String]) throws -> String {
+        let path = directory + "/" + name
         try lock.withLock {
             guard !made.contains(path) else { return }
-            try Tool.run("ffmpeg", ["-v", "error", "-y"] + fixture.arguments(source: Samples.path(Samples.t2v480p)) + [path])
+            try Tool.run("ffmpeg", ["-v", "error", "-y"] + arguments + [path])
             made.insert(path)
         }
         return path
@@ -137,17 +143,11 @@ public final class Fixtures: @unchecked Sendable {
     /// 44.1 kHz mono: a tone, whose header overstates its length by the encoder's padding) or WAV
     /// (16 kHz mono 16-bit pink noise, exact to the sample).
     public func voice(seconds: Double, format: VoiceFormat) throws -> String {
-        let path = directory + "/voice-\(seconds)s.\(format.rawValue)"
-        try lock.withLock {
-            guard !made.contains(path) else { return }
-            let source = switch format {
-            case .mp3: ["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=\(seconds)", "-c:a", "libmp3lame", "-b:a", "96k"]
-            case .wav: ["-f", "lavfi", "-i", "anoisesrc=d=\(seconds):c=pink:r=16000:a=0.2", "-c:a", "pcm_s16le"]
-            }
-            try Tool.run("ffmpeg", ["-v", "error", "-y"] + source + [path])
-            made.insert(path)
+        let source = switch format {
+        case .mp3: ["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=\(seconds)", "-c:a", "libmp3lame", "-b:a", "96k"]
+        case .wav: ["-f", "lavfi", "-i", "anoisesrc=d=\(seconds):c=pink:r=16000:a=0.2", "-c:a", "pcm_s16le"]
         }
-        return path
+        return try ffmpegOutput("voice-\(seconds)s.\(format.rawValue)", source)
     }
 
     /// A fresh scratch path (not created) in the fixture directory.
