@@ -333,4 +333,39 @@ import Testing
             #expect(try await store.jobs().map(\.uniqueKey) == ["frames:clip_a"])
         }
     }
+
+    @Test("a scope whose task is cancelled still ends: a finished body commits, a failed one rolls back, the next scope runs",
+          arguments: LedgerBackend.allCases)
+    func cancelledScopes(_ backend: LedgerBackend) async throws {
+        // One reader connection, so the read after the cancelled one reuses its connection.
+        try await TestLedger.with(backend, connections: 1) { ledger in
+            struct Refused: Error {}
+            let store = ledger.store
+            // Each scope cancels its own task part way, as stopping a worker mid-claim does.
+            try await Task {
+                try await store.transaction { tx in
+                    _ = try await tx.enqueue(NewJob(kind: "frames", uniqueKey: "committed"))
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }.value
+            await #expect(throws: Refused.self) {
+                try await Task {
+                    try await store.transaction { tx in
+                        _ = try await tx.enqueue(NewJob(kind: "frames", uniqueKey: "rolled back"))
+                        withUnsafeCurrentTask { $0?.cancel() }
+                        throw Refused()
+                    }
+                }.value
+            }
+            _ = try? await Task {
+                try await store.read { tx in
+                    _ = try await tx.jobs()
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    return try await tx.jobs()
+                }
+            }.value
+            try await store.transaction { tx in _ = try await tx.enqueue(NewJob(kind: "frames", uniqueKey: "next")) }
+            #expect(try await store.jobs().compactMap(\.uniqueKey).sorted() == ["committed", "next"])
+        }
+    }
 }

@@ -75,10 +75,16 @@ public final class PostgresLedgerStore: LedgerStore {
             try await executor.execute("BEGIN")
             do {
                 let result = try await body(LedgerTransaction(executor: executor, backend: .postgres, clock: options.clock))
-                try await executor.execute("COMMIT")
+                try await executor.end("COMMIT")
                 return result
             } catch {
-                try? await executor.execute("ROLLBACK")
+                do {
+                    try await executor.end("ROLLBACK")
+                } catch {
+                    // Back in the pool mid-transaction, the connection would hold its row locks (claims
+                    // skip locked rows) and lend the open transaction to whoever uses it next.
+                    try? await executor.connection.close()
+                }
                 throw error
             }
         }

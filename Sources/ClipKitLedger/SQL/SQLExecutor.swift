@@ -29,6 +29,13 @@ extension SQLExecutor {
     func queryOne(_ sql: String, _ binds: [SQLValue] = []) async throws -> SQLRow? {
         try await query(sql, binds).first
     }
+
+    /// Runs COMMIT or ROLLBACK even when the calling task is cancelled (a worker stopped mid-claim):
+    /// SQLiteNIO drops a cancelled task's statements unrun, and a skipped end would leave the
+    /// connection inside the transaction, so the next scope on it fails or, on PostgreSQL, joins it.
+    func end(_ sql: String) async throws {
+        try await Task { try await self.execute(sql) }.value
+    }
 }
 
 /// What differs between the two databases in the shared SQL.

@@ -131,10 +131,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await executor.execute(begin)
         do {
             let result = try await body(executor)
-            try await executor.execute("COMMIT")
+            try await executor.end("COMMIT")
             return result
         } catch {
-            try? await executor.execute("ROLLBACK")
+            try? await executor.end("ROLLBACK")
             throw error
         }
     }
