@@ -16,7 +16,9 @@ public struct SandboxSession: Sendable {
     public static func with<T>(_ faults: SandboxFaults = .fast, scratch: String = "sandbox",
                                _ body: (SandboxSession) async throws -> T) async throws -> T {
         let sandbox = try await SandboxServer.start(SandboxConfiguration(port: 0, faults: faults, apiKey: apiKey))
-        let transport = HTTPTransport(connectTimeout: .seconds(2), readTimeout: .seconds(20), requestTimeout: .seconds(20))
+        // Bounds for a busy 2-core CI machine (where a 20 s answer from the in-process sandbox was seen),
+        // not measurements: a test that needs a timeout to fire sets its own.
+        let transport = HTTPTransport(connectTimeout: .seconds(10), readTimeout: .seconds(120), requestTimeout: .seconds(120))
         let directory = Fixtures.shared.scratch(scratch)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let session = SandboxSession(sandbox: sandbox, transport: transport, directory: directory)
