@@ -195,7 +195,10 @@ let package = Package(
         .target(name: "ClipKitPostgresHarness", path: "Tests/ClipKitPostgresHarness"),
         .testTarget(
             name: "ClipKitLedgerTests",
-            dependencies: ["ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness"]
+            dependencies: [
+                "ClipKitLedger", "ClipKitAudit", "ClipKitCore", "ClipKitPostgresHarness",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The server over real HTTP on loopback, on SQLite and PostgreSQL, against the built `clipkit`.
         .testTarget(

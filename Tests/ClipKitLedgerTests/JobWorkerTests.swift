@@ -32,7 +32,7 @@ import Testing
                 JobWorker(
                     store: store,
                     configuration: .init(workerID: "worker-\(index)", concurrency: 3, idleDelay: .milliseconds(20)),
-                    handlers: handlers)
+                    handlers: handlers, logger: workerLogger)
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in workers { group.addTask { try await worker.run() } }
@@ -53,7 +53,9 @@ import Testing
             let flaky = try #require(try await ledger.store.jobs(kind: "flaky").first)
             #expect(flaky.state == .succeeded && flaky.attempts == 2 && flaky.lastError == "HTTP 429")
             #expect(try await ledger.store.jobs(kind: "unhandled").first?.state == .queued)
-            #expect(Set(try await ledger.store.jobs(kind: "noop").compactMap(\.workerID)) == ["worker-0", "worker-1"])
+            // Which worker ran how many is up to the machine's timing (one may claim them all).
+            let ranBy = Set(try await ledger.store.jobs(kind: "noop").compactMap(\.workerID))
+            #expect(!ranBy.isEmpty && ranBy.isSubset(of: ["worker-0", "worker-1"]))
             try await other.close()
         }
     }

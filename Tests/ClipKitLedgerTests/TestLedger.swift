@@ -1,5 +1,6 @@
 import ClipKitPostgresHarness
 import Foundation
+import Logging
 import Testing
 
 @testable import ClipKitLedger
@@ -82,6 +83,14 @@ func race<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async thr
         return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
+
+/// For the workers under test: what they warn of (a failed claim, completion or heartbeat, a lost lease)
+/// goes to stderr, so a job a test waits for in vain says why.
+let workerLogger: Logger = {
+    var logger = Logger(label: "clipkit.jobs.tests")
+    logger.logLevel = .warning
+    return logger
+}()
 
 /// Polls `condition` until it holds, failing the test after `seconds` (a generous bound for a busy
 /// machine, not a measurement).
