@@ -14,4 +14,4 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-.build}
 swift build -c release --scratch-path "$build_dir" --product ClipKitBench >&2
 "$build_dir/release/ClipKitBench" --jobs "${JOBS:-20000}" --workers "${WORKERS:-1,2,4}" \
-    --concurrency "${CONCURRENCY:-16}" --producers "${PRODUCERS:-8}" --backend "${BACKEND:-both}"
+    --processes "${PROCESSES:-1,2,4}" --concurrency "${CONCURRENCY:-16}" --producers "${PRODUCERS:-8}" --backend "${BACKEND:-both}"

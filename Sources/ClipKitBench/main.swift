@@ -1,7 +1,9 @@
 // Job throughput of the ledger's queue: no-op jobs per second, enqueue + claim + complete, on SQLite and
-// on PostgreSQL, with several JobWorkers in one process. Run by bench/jobs.sh.
+// on PostgreSQL, with several JobWorkers in one process, then with several worker processes on one
+// database (as `clipkit worker` processes share one). Run by bench/jobs.sh.
 //
-//   ClipKitBench [--jobs N] [--workers 1,2,4] [--concurrency C] [--producers P] [--backend sqlite|postgres|both]
+//   ClipKitBench [--jobs N] [--workers 1,2,4] [--processes 1,2,4] [--concurrency C] [--producers P]
+//                [--backend sqlite|postgres|both]
 //
 // Each run uses a fresh database: a new SQLite file (WAL, synchronous=NORMAL), or a new database on a
 // private PostgreSQL cluster started for the bench with PostgreSQL's durable defaults (fsync and
@@ -16,6 +18,7 @@ import Synchronization
 struct Options {
     var jobs = 20_000
     var workers = [1, 2, 4]
+    var processes: [Int] = []
     var concurrency = 16
     var producers = 8
     var backends: [LedgerBackend] = [.sqlite, .postgres]
@@ -29,6 +32,7 @@ struct Options {
             case "--concurrency": concurrency = try number(value, flag)
             case "--producers": producers = try number(value, flag)
             case "--workers": workers = try value.split(separator: ",").map { try number(String($0), flag) }
+            case "--processes": processes = try value.split(separator: ",").map { try number(String($0), flag) }
             case "--backend":
                 backends = value == "both" ? [.sqlite, .postgres] : [try LedgerBackend(rawValue: value).orThrow(flag)]
             default: throw BenchError("unknown option \(flag)")
@@ -167,6 +171,62 @@ func run(_ location: LedgerLocation, options: Options, workers workerCount: Int,
     return timings
 }
 
+/// The environment variable that hands a worker process its database (a PostgreSQL URL carries a
+/// password, which has no place in a command line that `ps` shows).
+let databaseVariable = "CLIPKIT_BENCH_DATABASE"
+
+/// One worker process of the multi-process runs (`ClipKitBench --worker-process CONCURRENCY`): a no-op
+/// JobWorker on the database in `CLIPKIT_BENCH_DATABASE`, until the bench terminates it.
+func runWorkerProcess(concurrency: Int) async throws {
+    let text = try ProcessInfo.processInfo.environment[databaseVariable].orThrow(databaseVariable)
+    let store = try await Ledger.open(try LedgerLocation(parsing: text), options: LedgerOptions(maximumConnections: 4))
+    let worker = JobWorker(
+        store: store,
+        configuration: .init(
+            workerID: "bench-process-\(getpid())", concurrency: concurrency, idleDelay: .milliseconds(50), rescueInterval: nil),
+        handlers: ["noop": { _ in }])
+    try await worker.run()
+}
+
+/// Seconds that `count` worker processes take to run every queued job, from their start (process
+/// launch and connecting included) until the database counts all of them succeeded.
+func drainWithProcesses(_ database: String, _ store: any LedgerStore, _ options: Options, count: Int) async throws -> Double {
+    let start = ContinuousClock.now
+    var environment = ProcessInfo.processInfo.environment
+    environment[databaseVariable] = database
+    var children: [Process] = []
+    defer {
+        for child in children where child.isRunning { child.terminate() }
+        for child in children { child.waitUntilExit() }
+    }
+    for _ in 0..<count {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        child.arguments = ["--worker-process", String(options.concurrency)]
+        child.environment = environment
+        try child.run()
+        children.append(child)
+    }
+    // Asked every 20 ms: a light read beside the workers' claims and completions.
+    while try await store.jobCounts().first(where: { $0.state == .succeeded })?.count != options.jobs {
+        if let exited = children.first(where: { !$0.isRunning }) {
+            throw BenchError("a worker process exited with status \(exited.terminationStatus) before the queue was empty")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return seconds(since: start)
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--worker-process" {
+    do {
+        try await runWorkerProcess(concurrency: Int(CommandLine.arguments[2]) ?? 16)
+        exit(0)
+    } catch {
+        log("ClipKitBench worker process: \(error)")
+        exit(1)
+    }
+}
+
 let options: Options
 do {
     options = try Options(Array(CommandLine.arguments.dropFirst()))
@@ -179,21 +239,25 @@ var cluster: PostgresCluster?
 print("jobs/s: enqueue alone, claim+complete alone, and both at once (enqueue + claim + complete, end to end);")
 print("jobs/cpu-s: jobs enqueued, claimed and completed (2 × jobs over the three phases) per CPU-second of this process and the database server")
 print("backend    workers  concurrency  producers  jobs    enqueue/s  claim+complete/s  end-to-end jobs/s  jobs/cpu-s")
+/// A fresh, empty database: its location as text (a path or a URL), and the folder to remove afterwards.
+@MainActor func freshDatabase(_ backend: LedgerBackend) async throws -> (text: String, folder: String?) {
+    switch backend {
+    case .sqlite:
+        let folder = NSTemporaryDirectory() + "clipkit-bench-" + UUID().uuidString
+        return (folder + "/ledger.sqlite", folder)
+    case .postgres:
+        if cluster == nil {
+            log("starting a private PostgreSQL cluster (durable settings)…")
+            cluster = try PostgresCluster.start(durable: true)
+        }
+        return (try await cluster!.createDatabase(), nil)
+    }
+}
+
 for backend in options.backends {
     for workerCount in options.workers {
-        let location: LedgerLocation
-        var folder: String?
-        switch backend {
-        case .sqlite:
-            folder = NSTemporaryDirectory() + "clipkit-bench-" + UUID().uuidString
-            location = .sqlite(path: folder! + "/ledger.sqlite")
-        case .postgres:
-            if cluster == nil {
-                log("starting a private PostgreSQL cluster (durable settings)…")
-                cluster = try PostgresCluster.start(durable: true)
-            }
-            location = try LedgerLocation(parsing: try await cluster!.createDatabase())
-        }
+        let (database, folder) = try await freshDatabase(backend)
+        let location = try LedgerLocation(parsing: database)
         log("\(backend): \(options.jobs) jobs, \(workerCount) worker(s) × \(options.concurrency), \(options.producers) producers…")
         let postmaster = cluster.flatMap { cluster -> pid_t? in
             guard backend == .postgres, let text = try? String(contentsOfFile: cluster.folder + "/data/postmaster.pid", encoding: .utf8)
@@ -209,7 +273,35 @@ for backend in options.backends {
             (rate(timings.drain), 17), (rate(timings.mixed), 18),
             (String(format: "%.0f", Double(2 * options.jobs) / timings.cpu), 0),
         ]
-        print(columns.map { $0.0.padding(toLength: max($0.1, $0.0.count), withPad: " ", startingAt: 0) }.joined(separator: " "))
+        print(row(columns))
+    }
+}
+
+func row(_ columns: [(String, Int)]) -> String {
+    columns.map { $0.0.padding(toLength: max($0.1, $0.0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
+}
+
+if !options.processes.isEmpty {
+    print("")
+    print("worker processes on one database: jobs/s claimed and completed by N processes (each a JobWorker × concurrency),")
+    print("from their launch until the last queued job is succeeded; x1: against one process in the same run")
+    print("backend    processes  concurrency  jobs    jobs/s  x1")
+    for backend in options.backends {
+        var single: Double?
+        for count in options.processes {
+            let (database, folder) = try await freshDatabase(backend)
+            let store = try await Ledger.open(
+                try LedgerLocation(parsing: database), options: LedgerOptions(maximumConnections: options.producers + 1))
+            log("\(backend): \(options.jobs) jobs queued, then \(count) worker process(es) × \(options.concurrency)…")
+            try await produce(store, options, offset: 0)
+            let rate = Double(options.jobs) / (try await drainWithProcesses(database, store, options, count: count))
+            try await store.close()
+            if let folder { try? FileManager.default.removeItem(atPath: folder) }
+            single = single ?? (count == 1 ? rate : nil)
+            let ratio = single.map { String(format: "%.2f", rate / $0) } ?? "-"
+            print(row([(backend.rawValue, 10), (String(count), 10), (String(options.concurrency), 12),
+                       (String(options.jobs), 7), (String(format: "%.0f", rate), 7), (ratio, 0)]))
+        }
     }
 }
 cluster?.stop()
