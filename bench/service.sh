@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The service under load, on one SQLite ledger: POST /v1/clips from 16 keep-alive clients at once (the
+# clip's bytes, then {"url"} on a loopback server), against `clipkit probe FILE` run once per file (16
+# processes at a time), what a pipeline shells out to today; then webhook intake: 200 signed WaveSpeed
+# deliveries sent at the same moment, latency p50/p99. Every POST /v1/clips does more than a probe: it
+# verifies, decodes the first and last frames to PNG and records the clip. The load generator is
+# bench/service_load.py (Python's standard library; its latencies include its own overhead).
+#   bench/service.sh [REQUESTS]        (default 400 per mode)
+#   CONFIG=debug bench/service.sh      (the debug build: no release build needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REQUESTS=${1:-400}
+CONFIG=${CONFIG:-release}
+for product in clipkit clipkit-engine; do swift build -c "$CONFIG" --product "$product" >&2; done
+BIN=$PWD/.build/$CONFIG
+sample=$PWD/samples/wan22-t2v-480p-832x480-30fps.mp4
+echo "build: $CONFIG; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+work=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+secret=whsec_$(head -c 24 /dev/urandom | base64)
+token=$("$BIN/clipkit" token create --name bench --data "$work/data" 2>/dev/null)
+WAVESPEED_WEBHOOK_SECRET=$secret "$BIN/clipkit" serve --listen "127.0.0.1:$port" --data "$work/data" \
+    2> "$work/serve.log" &
+server=$!
+for _ in $(seq 200); do curl -fs "$base/healthz" > /dev/null && break; sleep 0.1; done
+curl -fs "$base/healthz" > /dev/null || { echo "clipkit serve did not start:"; cat "$work/serve.log"; exit 1; }
+
+load() { python3 bench/service_load.py "$@"; }
+upload=$(load clips "$base" "$token" "$sample" --mode upload --clients 16 --requests "$REQUESTS")
+by_url=$(load clips "$base" "$token" "$sample" --mode url --clients 16 --requests "$REQUESTS")
+hooks=$(load webhooks "$base" "$secret" --deliveries 200)
+
+# The reference: one `clipkit probe` process per file, 16 at a time, over as many files.
+for i in $(seq 1 "$REQUESTS"); do ln -f "$sample" "$work/clip$i.mp4"; done
+start=$(date +%s.%N)
+ls "$work"/clip*.mp4 | xargs -n 1 -P 16 "$BIN/clipkit" probe > /dev/null
+probe_seconds=$(python3 -c "print($(date +%s.%N) - $start)")
+
+python3 - "$upload" "$by_url" "$hooks" "$probe_seconds" "$REQUESTS" <<'PY'
+import json, sys
+upload, by_url, hooks = (json.loads(a) for a in sys.argv[1:4])
+probe_rate = int(sys.argv[5]) / float(sys.argv[4])
+for name, r in (("POST /v1/clips, upload", upload), ("POST /v1/clips, {url}", by_url)):
+    print(f"{name:24} {r['requests']} requests, 16 clients: {r['per_second']:7.1f}/s  p50 {r['p50_ms']:.1f} ms"
+          f"  p99 {r['p99_ms']:.1f} ms  statuses {r['statuses']}")
+print(f"{'clipkit probe per file':24} {sys.argv[5]} processes, 16 at a time: {probe_rate:7.1f}/s")
+print(f"ratio (HTTP upload / clipkit probe per file): {upload['per_second'] / probe_rate:.2f}x; "
+      f"URL: {by_url['per_second'] / probe_rate:.2f}x  (goal: 500 probes/s over HTTP)")
+print(f"webhooks, {hooks['requests']} signed deliveries at once: p50 {hooks['p50_ms']:.1f} ms  "
+      f"p99 {hooks['p99_ms']:.1f} ms  statuses {hooks['statuses']}  (goal: p99 <= 20 ms)")
+PY
