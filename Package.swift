@@ -205,7 +205,7 @@ let package = Package(
             name: "ClipKitServerTests",
             dependencies: [
                 "ClipKitServer", "ClipKitLedger", "ClipKitCore", "ClipKitMedia", "ClipKitProviders", "ClipKitTestSupport",
-                "ClipKitPostgresHarness", "ClipKitCLI", "ClipKitLauncher", "ClipKitSandbox", "ClipKitService",
+                "ClipKitPostgresHarness", "ClipKitCLI", "ClipKitLauncher", "ClipKitSandbox", "ClipKitService", "ClipKitFileServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -95,26 +95,29 @@ struct ClipBody: Encodable {
 /// Stops the idempotency pre-check before it creates anything.
 private struct NotYetCreated: Error {}
 
-let idempotencyKeyField = HTTPFields.Element.Name("Idempotency-Key")!
-/// The findings batch a reconciled bill was recorded under (`POST /v1/bills`).
-let batchField = HTTPFields.Element.Name("ClipKit-Findings-Batch")!
+/// `POST /v1/probe`'s answer.
+private struct ProbeAnswer: Encodable {
+    var probe: JSONValue
+    var verification: VerificationBody
+}
 
-extension Routes {
-    /// `POST /v1/clips`: a raw clip (`video/*` or `application/octet-stream`, requirements in the query)
-    /// or JSON `{"url", "requirements"}`. Probes, verifies and extracts the first and last frames before
-    /// anything is stored; a clip that cannot be read is 422 with the probe's code and leaves nothing.
-    @Sendable func createClip(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let key = request.headers[idempotencyKeyField].flatMap { $0.isEmpty ? nil : $0 }
-        if let key, key.count > 255 { throw APIError.badRequest("Idempotency-Key is longer than 255 characters") }
+/// How a request of `POST /v1/clips` or `POST /v1/probe` sends its clip: its bytes (`video/*` or
+/// `application/octet-stream`, requirements in the query; the body not yet read) or JSON
+/// `{"url", "requirements"}`.
+private enum ClipSource {
+    case upload(RequirementsBody)
+    case url(URL, RequirementsBody)
+
+    var requirements: RequirementsBody {
+        switch self {
+        case .upload(let requirements), .url(_, let requirements): requirements
+        }
+    }
+
+    /// - Throws: `APIError` 400 for a malformed body or requirements, 415 for another content type.
+    init(_ request: Request, _ context: ServerContext) async throws {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        let temp = data.temporaryFile(".part")
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-        let requirements: RequirementsBody
-        let received: Received
-        var sourceURL: String?
-        var fetched = 200
-        var fingerprint: String
         if mediaType == "application/json" {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
             let body: ClipRequestBody
@@ -126,23 +129,51 @@ extension Routes {
             guard let text = body.url, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil
             else { throw APIError.badRequest(#"a JSON body needs "url": an http or https URL of the clip"#) }
-            requirements = body.requirements ?? RequirementsBody()
+            let requirements = body.requirements ?? RequirementsBody()
             _ = try requirements.parsed()
-            fingerprint = requestFingerprint(Data("url \(url.absoluteString) \(requirements.canonical)".utf8))
-            if let key, let existing = try await replayedClip(key: key, fingerprint: fingerprint) { return existing }
-            (received, fetched) = try await download(url, into: temp, limit: configuration.maxClipBytes)
-            sourceURL = redacted(url)
+            self = .url(url, requirements)
         } else if mediaType.hasPrefix("video/") || mediaType == "application/octet-stream" {
-            requirements = try RequirementsBody(query: request.uri.queryParameters)
+            let requirements = try RequirementsBody(query: request.uri.queryParameters)
             _ = try requirements.parsed()
-            received = try await receive(request.body, into: temp, limit: configuration.maxClipBytes)
-            fingerprint = requestFingerprint(Data("upload \(received.sha256) \(requirements.canonical)".utf8))
-            if let key, let existing = try await replayedClip(key: key, fingerprint: fingerprint) { return existing }
+            self = .upload(requirements)
         } else {
             throw APIError(.unsupportedMediaType, "unsupportedMediaType",
                            "send the clip as its raw bytes (Content-Type: video/mp4) or as application/json with a url")
         }
+    }
+}
 
+let idempotencyKeyField = HTTPFields.Element.Name("Idempotency-Key")!
+/// The findings batch a reconciled bill was recorded under (`POST /v1/bills`).
+let batchField = HTTPFields.Element.Name("ClipKit-Findings-Batch")!
+
+extension Routes {
+    /// `POST /v1/clips`: a raw clip (`video/*` or `application/octet-stream`, requirements in the query)
+    /// or JSON `{"url", "requirements"}`. Probes, verifies and extracts the first and last frames before
+    /// anything is stored; a clip that cannot be read is 422 with the probe's code and leaves nothing.
+    @Sendable func createClip(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let key = request.headers[idempotencyKeyField].flatMap { $0.isEmpty ? nil : $0 }
+        if let key, key.count > 255 { throw APIError.badRequest("Idempotency-Key is longer than 255 characters") }
+        let source = try await ClipSource(request, context)
+        let temp = data.temporaryFile(".part")
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let received: Received
+        var sourceURL: String?
+        var fetched = 200
+        let fingerprint: String
+        switch source {
+        case .url(let url, let requirements):
+            // Checked before the download: a replay fetches nothing.
+            fingerprint = requestFingerprint(Data("url \(url.absoluteString) \(requirements.canonical)".utf8))
+            if let key, let existing = try await replayedClip(key: key, fingerprint: fingerprint) { return existing }
+            (received, fetched) = try await download(url, into: temp, limit: configuration.maxClipBytes)
+            sourceURL = redacted(url)
+        case .upload(let requirements):
+            received = try await receive(request.body, into: temp, limit: configuration.maxClipBytes)
+            fingerprint = requestFingerprint(Data("upload \(received.sha256) \(requirements.canonical)".utf8))
+            if let key, let existing = try await replayedClip(key: key, fingerprint: fingerprint) { return existing }
+        }
+        let requirements = source.requirements
         metrics.clipBytes(received.bytes, source: sourceURL == nil ? "upload" : "url")
         var record = ClipRecord(path: "", sha256: received.sha256, byteCount: received.bytes, sourceURL: sourceURL, probe: .null)
         let made = try await examine(temp, as: record.id, requirements: requirements, fetched: fetched)
@@ -171,6 +202,33 @@ extension Routes {
             throw error
         }
         return try await clipResponse(record.id, status: .created)
+    }
+
+    /// `POST /v1/probe`: what `clipkit verify` says of a clip, storing nothing. The clip's bytes
+    /// (requirements in the query) or JSON `{"url", "requirements"}`; a URL is probed where it lies, with
+    /// Range requests for its index as `clipkit probe URL` does. 200 with the probe and the verification;
+    /// a file that is not a playable clip is 422 with the probe's code.
+    @Sendable func probeClip(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let source = try await ClipSource(request, context)
+        var info: MediaInfo
+        switch source {
+        case .url(let url, _):
+            info = await MediaProbe.probe(url.absoluteString)
+            info.path = redacted(url)
+        case .upload:
+            let temp = data.temporaryFile(".part")
+            defer { try? FileManager.default.removeItem(atPath: temp) }
+            let received = try await receive(request.body, into: temp, limit: configuration.maxClipBytes)
+            metrics.clipBytes(received.bytes, source: "upload")
+            info = await MediaProbe.probe(temp)
+            info.path = "upload"
+            if let message = info.error?.message { info.error?.message = message.replacingOccurrences(of: temp, with: "the clip") }
+        }
+        if let problem = info.error { throw APIError(.unprocessableContent, problem.code.rawValue, problem.message) }
+        let failures = try source.requirements.parsed().failures(of: info)
+        return jsonResponse(ProbeAnswer(
+            probe: try JSONValue(encoding: info),
+            verification: VerificationBody(passed: failures.isEmpty, failures: failures, requirements: source.requirements)))
     }
 
     /// The files a clip's record will name, made from the temporary file: the probe (with the clip's

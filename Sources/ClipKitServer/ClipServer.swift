@@ -185,6 +185,7 @@ final class Routes: Sendable {
         add(api, "/v1", .post, "/clips", createClip)
         add(api, "/v1", .get, "/clips/{id}", getClip)
         add(api, "/v1", .get, "/clips/{id}/frames/{frame}", getFrame)
+        add(api, "/v1", .post, "/probe", probeClip)
         add(api, "/v1", .post, "/tasks", createTask)
         add(api, "/v1", .get, "/tasks", listTasks)
         add(api, "/v1", .get, "/tasks/{id}", getTask)

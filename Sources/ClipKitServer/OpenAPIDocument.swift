@@ -72,20 +72,10 @@ enum OpenAPIDocument {
             "operationId": "createClip",
             "parameters": [
               {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}},
-              {"name": "tier", "in": "query", "required": false, "schema": {"enum": ["480P", "720P", "1080P"]}, "description": "Raw uploads: billed resolution tier."},
-              {"name": "duration", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 86400}, "description": "Raw uploads: billed seconds."},
-              {"name": "fps", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 1000}},
-              {"name": "audio", "in": "query", "required": false, "schema": {"enum": ["yes", "no"]}},
-              {"name": "toleranceFrames", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0, "maximum": 100000}, "description": "Frames the clip may be shorter than duration (default 1)."}
+              {"$ref": "#/components/parameters/tier"}, {"$ref": "#/components/parameters/duration"}, {"$ref": "#/components/parameters/fps"},
+              {"$ref": "#/components/parameters/audio"}, {"$ref": "#/components/parameters/toleranceFrames"}
             ],
-            "requestBody": {
-              "required": true,
-              "content": {
-                "video/mp4": {"schema": {"type": "string", "format": "binary"}},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}, "requirements": {"$ref": "#/components/schemas/Requirements"}}, "required": ["url"]}}
-              }
-            },
+            "requestBody": {"$ref": "#/components/requestBodies/Clip"},
             "responses": {
               "201": {"description": "Stored.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Clip"}}}},
               "200": {"description": "The clip an earlier request with this Idempotency-Key stored.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Clip"}}}},
@@ -121,6 +111,30 @@ enum OpenAPIDocument {
               "200": {"description": "The frame.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
               "401": {"$ref": "#/components/responses/Error"},
               "404": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/probe": {
+          "post": {
+            "summary": "Probes and verifies a clip, storing nothing (clipkit verify over HTTP).",
+            "description": "The same bodies as POST /v1/clips: the clip's bytes with requirements as query parameters, or JSON {\"url\", \"requirements\"}. A URL is probed where it lies: Range requests for the head and the index, as clipkit probe URL does (a full download only when the server ignores Range). The probe's path is \"upload\" or the URL without its query. A file that is not a playable clip is 422 with the probe's code.",
+            "operationId": "probeClip",
+            "parameters": [
+              {"$ref": "#/components/parameters/tier"}, {"$ref": "#/components/parameters/duration"}, {"$ref": "#/components/parameters/fps"},
+              {"$ref": "#/components/parameters/audio"}, {"$ref": "#/components/parameters/toleranceFrames"}
+            ],
+            "requestBody": {"$ref": "#/components/requestBodies/Clip"},
+            "responses": {
+              "200": {"description": "The probe and the verification.", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["probe", "verification"],
+                "properties": {
+                  "probe": {"type": "object", "description": "Exactly what clipkit probe --format json prints, with the path as above."},
+                  "verification": {"$ref": "#/components/schemas/Verification"}}}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "415": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"}
             }
           }
         },
@@ -248,6 +262,24 @@ enum OpenAPIDocument {
       },
       "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from clipkit token create."}},
+        "parameters": {
+          "tier": {"name": "tier", "in": "query", "required": false, "schema": {"enum": ["480P", "720P", "1080P"]}, "description": "Raw uploads: billed resolution tier."},
+          "duration": {"name": "duration", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 86400}, "description": "Raw uploads: billed seconds."},
+          "fps": {"name": "fps", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0.001, "maximum": 1000}},
+          "audio": {"name": "audio", "in": "query", "required": false, "schema": {"enum": ["yes", "no"]}},
+          "toleranceFrames": {"name": "toleranceFrames", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0, "maximum": 100000}, "description": "Frames the clip may be shorter than duration (default 1)."}
+        },
+        "requestBodies": {
+          "Clip": {
+            "required": true,
+            "description": "The clip's bytes (any video/* or application/octet-stream; requirements in the query), or JSON naming its URL.",
+            "content": {
+              "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+              "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+              "application/json": {"schema": {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}, "requirements": {"$ref": "#/components/schemas/Requirements"}}, "required": ["url"]}}
+            }
+          }
+        },
         "responses": {
           "Error": {"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "AuditReport": {"description": "The audit report in the format asked for.", "content": {
@@ -282,12 +314,15 @@ enum OpenAPIDocument {
               "taskID": {"type": ["string", "null"]},
               "createdAt": {"type": "string", "format": "date-time"},
               "probe": {"type": "object", "description": "Exactly what clipkit probe --format json prints for the stored file (clips/ID.mp4 in the data directory)."},
-              "verification": {"type": ["object", "null"], "required": ["passed", "failures", "requirements"], "properties": {
-                "passed": {"type": "boolean"},
-                "failures": {"type": "array", "items": {"type": "object", "properties": {"property": {"type": "string"}, "expected": {"type": "string"}, "actual": {"type": "string"}, "message": {"type": "string"}}}},
-                "requirements": {"$ref": "#/components/schemas/Requirements"}}},
+              "verification": {"anyOf": [{"$ref": "#/components/schemas/Verification"}, {"type": "null"}]},
               "frames": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Frame name (first, last, N) to its URL."}
             }
+          },
+          "Verification": {
+            "type": "object", "required": ["passed", "failures", "requirements"], "properties": {
+              "passed": {"type": "boolean"},
+              "failures": {"type": "array", "items": {"type": "object", "properties": {"property": {"type": "string"}, "expected": {"type": "string"}, "actual": {"type": "string"}, "message": {"type": "string"}}}},
+              "requirements": {"$ref": "#/components/schemas/Requirements"}}
           },
           "TaskRequest": {
             "type": "object", "required": ["provider", "prompt"],

@@ -1,4 +1,5 @@
 import ClipKitCore
+import ClipKitFileServer
 import ClipKitLedger
 import ClipKitMedia
 import ClipKitTestSupport
@@ -81,6 +82,46 @@ struct ClipRouteTests {
             #expect(try await server.send(.GET, "/v1/clips/clip_nosuchclip").status == 404)
             #expect(try await server.send(.GET, "/v1/clips/\(id)/frames/middle.png").status == 404)
         }
+    }
+
+    @Test("POST /v1/probe answers what clipkit probe prints, uploaded or by URL (a few Range requests), and stores nothing")
+    func probeOnly() async throws {
+        let clip = Samples.path(Samples.audio720p)
+        let files = try await ClipFileServer.start(files: ["clip.mp4": clip])
+        let inputs = try await offPool { try Fixtures.shared.badInputs() }
+        try await TestServer.with(.sqlite) { server in
+            let (status, printed) = try await runProgram(builtBinary("clipkit"), ["probe", "--format", "json", clip])
+            #expect(status == 0)
+            var cli = try #require(try JSONSerialization.jsonObject(with: printed) as? [[String: Any]]).first ?? [:]
+
+            let uploaded = try await server.send(.POST, "/v1/probe?tier=720P&duration=5&audio=yes", headers: [("Content-Type", "video/mp4")],
+                                                 body: try Data(contentsOf: URL(fileURLWithPath: clip)))
+            #expect(uploaded.status == 200, "\(uploaded.text)")
+            cli["path"] = "upload"
+            #expect(NSDictionary(dictionary: uploaded.json["probe"] as? [String: Any] ?? [:]).isEqual(to: cli), "\(uploaded.text)")
+            #expect((uploaded.json["verification"] as? [String: Any])?["passed"] as? Bool == true, "\(uploaded.text)")
+
+            let url = files.url("clip.mp4", query: "X-Amz-Signature=secret")
+            let byURL = try await server.send(.POST, "/v1/probe", headers: [("Content-Type", "application/json")],
+                                              body: Data(#"{"url": "\#(url)", "requirements": {"tier": "480P"}}"#.utf8))
+            #expect(byURL.status == 200, "\(byURL.text)")
+            cli["path"] = files.url("clip.mp4")
+            #expect(NSDictionary(dictionary: byURL.json["probe"] as? [String: Any] ?? [:]).isEqual(to: cli), "\(byURL.text)")
+            let failures = (byURL.json["verification"] as? [String: Any])?["failures"] as? [[String: Any]] ?? []
+            #expect(failures.compactMap { $0["property"] as? String } == ["tier"])
+            #expect(!byURL.text.contains("secret"))
+            let served = await files.counts(), size = try Data(contentsOf: URL(fileURLWithPath: clip)).count
+            #expect(served.requests <= 3 && served.bytes < size / 2, "\(served)")
+
+            let page = try #require(inputs.first { $0.code == .notMedia })
+            let refused = try await server.send(.POST, "/v1/probe", headers: [("Content-Type", "video/mp4")],
+                                                body: try Data(contentsOf: URL(fileURLWithPath: page.path)))
+            #expect(refused.status == 422 && refused.errorCode == "notMedia", "\(refused.text)")
+            #expect(!refused.text.contains(server.data))
+            #expect(try await server.clipCount() == 0)
+            #expect(server.files("clips").isEmpty && server.files("frames").isEmpty && server.files("tmp").isEmpty)
+        }
+        await files.stop()
     }
 
     @Test("requirements a clip does not meet are reported, and the clip is still stored")
