@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The service under load, on one SQLite ledger: POST /v1/clips from 16 keep-alive clients at once (the
-# clip's bytes, then {"url"} on a loopback server), against `clipkit probe FILE` run once per file (16
-# processes at a time), what a pipeline shells out to today; then webhook intake: 200 signed WaveSpeed
-# deliveries sent at the same moment, latency p50/p99. Every POST /v1/clips does more than a probe: it
-# verifies, decodes the first and last frames to PNG and records the clip. The load generator is
+# The service under load, on one SQLite ledger: POST /v1/probe and POST /v1/clips from 16 keep-alive
+# clients at once (the clip's bytes, then {"url"} on a loopback server), against `clipkit probe FILE` run
+# once per file (16 processes at a time), what a pipeline shells out to today; then webhook intake: 200
+# signed WaveSpeed deliveries sent at the same moment, latency p50/p99. POST /v1/probe probes and
+# verifies; POST /v1/clips also decodes the first and last frames to PNG and records the clip. The load generator is
 # bench/service_load.py (Python's standard library; its latencies include its own overhead).
 #   bench/service.sh [REQUESTS]        (default 400 per mode)
 #   CONFIG=debug bench/service.sh      (the debug build: no release build needed)
@@ -30,8 +30,10 @@ for _ in $(seq 200); do curl -fs "$base/healthz" > /dev/null && break; sleep 0.1
 curl -fs "$base/healthz" > /dev/null || { echo "clipkit serve did not start:"; cat "$work/serve.log"; exit 1; }
 
 load() { python3 bench/service_load.py "$@"; }
-upload=$(load clips "$base" "$token" "$sample" --mode upload --clients 16 --requests "$REQUESTS")
-by_url=$(load clips "$base" "$token" "$sample" --mode url --clients 16 --requests "$REQUESTS")
+probe_upload=$(load clips "$base" "$token" "$sample" --route /v1/probe --mode upload --requests "$REQUESTS")
+probe_url=$(load clips "$base" "$token" "$sample" --route /v1/probe --mode url --requests "$REQUESTS")
+upload=$(load clips "$base" "$token" "$sample" --mode upload --requests "$REQUESTS")
+by_url=$(load clips "$base" "$token" "$sample" --mode url --requests "$REQUESTS")
 hooks=$(load webhooks "$base" "$secret" --deliveries 200)
 
 # The reference: one `clipkit probe` process per file, 16 at a time, over as many files.
@@ -40,16 +42,16 @@ start=$(date +%s.%N)
 ls "$work"/clip*.mp4 | xargs -n 1 -P 16 "$BIN/clipkit" probe > /dev/null
 probe_seconds=$(python3 -c "print($(date +%s.%N) - $start)")
 
-python3 - "$upload" "$by_url" "$hooks" "$probe_seconds" "$REQUESTS" <<'PY'
+python3 - "$probe_upload" "$probe_url" "$upload" "$by_url" "$hooks" "$probe_seconds" "$REQUESTS" <<'PY'
 import json, sys
-upload, by_url, hooks = (json.loads(a) for a in sys.argv[1:4])
-probe_rate = int(sys.argv[5]) / float(sys.argv[4])
-for name, r in (("POST /v1/clips, upload", upload), ("POST /v1/clips, {url}", by_url)):
-    print(f"{name:24} {r['requests']} requests, 16 clients: {r['per_second']:7.1f}/s  p50 {r['p50_ms']:.1f} ms"
-          f"  p99 {r['p99_ms']:.1f} ms  statuses {r['statuses']}")
-print(f"{'clipkit probe per file':24} {sys.argv[5]} processes, 16 at a time: {probe_rate:7.1f}/s")
-print(f"ratio (HTTP upload / clipkit probe per file): {upload['per_second'] / probe_rate:.2f}x; "
-      f"URL: {by_url['per_second'] / probe_rate:.2f}x  (goal: 500 probes/s over HTTP)")
+probe_upload, probe_url, upload, by_url, hooks = (json.loads(a) for a in sys.argv[1:6])
+probe_rate = int(sys.argv[7]) / float(sys.argv[6])
+print(f"{'clipkit probe per file':26} {sys.argv[7]} processes, 16 at a time: {probe_rate:7.1f}/s")
+for name, r in (("POST /v1/probe, upload", probe_upload), ("POST /v1/probe, {url}", probe_url),
+                ("POST /v1/clips, upload", upload), ("POST /v1/clips, {url}", by_url)):
+    print(f"{name:26} {r['requests']} requests, 16 clients: {r['per_second']:7.1f}/s ({r['per_second'] / probe_rate:5.2f}x)"
+          f"  p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  statuses {r['statuses']}")
+print("(x: against clipkit probe per file; goal: 500 probes/s over HTTP)")
 print(f"webhooks, {hooks['requests']} signed deliveries at once: p50 {hooks['p50_ms']:.1f} ms  "
       f"p99 {hooks['p99_ms']:.1f} ms  statuses {hooks['statuses']}  (goal: p99 <= 20 ms)")
 PY

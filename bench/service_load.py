@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Load generator for `clipkit serve` (run by bench/service.sh; Python's standard library only).
 
-  service_load.py clips BASE TOKEN FILE --mode upload|url [--clients 16] [--requests 400]
-      POST /v1/clips from CLIENTS keep-alive connections at once: the file's bytes (upload), or
-      {"url"} naming it on a loopback HTTP server this script starts (url). Each answer must be 201.
+  service_load.py clips BASE TOKEN FILE --mode upload|url [--route /v1/clips|/v1/probe] [--clients 16] [--requests 400]
+      POST the clip to ROUTE from CLIENTS keep-alive connections at once: the file's bytes (upload),
+      or {"url"} naming it on a loopback HTTP server this script starts (url).
   service_load.py webhooks BASE SECRET [--deliveries 200]
       DELIVERIES signed WaveSpeed webhooks (webhook-signature v3, HMAC-SHA256 of "id.timestamp.body")
       sent at the same moment from as many connections; each answer must be 2xx.
@@ -120,7 +120,7 @@ def clips(args):
         headers["Content-Type"] = "application/json"
 
     def post(conn, _):
-        conn.request("POST", "/v1/clips", body=body, headers=headers)
+        conn.request("POST", args.route, body=body, headers=headers)
         answer = conn.getresponse()
         answer.read()
         return answer.status
@@ -155,6 +155,7 @@ def main():
     c = commands.add_parser("clips")
     c.add_argument("base"), c.add_argument("token"), c.add_argument("file")
     c.add_argument("--mode", choices=["upload", "url"], default="upload")
+    c.add_argument("--route", choices=["/v1/clips", "/v1/probe"], default="/v1/clips")
     c.add_argument("--clients", type=int, default=16)
     c.add_argument("--requests", type=int, default=400)
     w = commands.add_parser("webhooks")

@@ -211,19 +211,23 @@ extension Routes {
     @Sendable func probeClip(_ request: Request, _ context: ServerContext) async throws -> Response {
         let source = try await ClipSource(request, context)
         var info: MediaInfo
+        // What the probe read is named as the answer names it: never the server's file, nor a presigned
+        // URL's signature.
+        let read: String
         switch source {
         case .url(let url, _):
-            info = await MediaProbe.probe(url.absoluteString)
+            read = url.absoluteString
+            info = await MediaProbe.probe(read)
             info.path = redacted(url)
         case .upload:
-            let temp = data.temporaryFile(".part")
-            defer { try? FileManager.default.removeItem(atPath: temp) }
-            let received = try await receive(request.body, into: temp, limit: configuration.maxClipBytes)
+            read = data.temporaryFile(".part")
+            defer { try? FileManager.default.removeItem(atPath: read) }
+            let received = try await receive(request.body, into: read, limit: configuration.maxClipBytes)
             metrics.clipBytes(received.bytes, source: "upload")
-            info = await MediaProbe.probe(temp)
+            info = await MediaProbe.probe(read)
             info.path = "upload"
-            if let message = info.error?.message { info.error?.message = message.replacingOccurrences(of: temp, with: "the clip") }
         }
+        if let message = info.error?.message { info.error?.message = message.replacingOccurrences(of: read, with: info.path) }
         if let problem = info.error { throw APIError(.unprocessableContent, problem.code.rawValue, problem.message) }
         let failures = try source.requirements.parsed().failures(of: info)
         return jsonResponse(ProbeAnswer(

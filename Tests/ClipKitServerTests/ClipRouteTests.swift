@@ -113,6 +113,12 @@ struct ClipRouteTests {
             let served = await files.counts(), size = try Data(contentsOf: URL(fileURLWithPath: clip)).count
             #expect(served.requests <= 3 && served.bytes < size / 2, "\(served)")
 
+            await files.setFault(.expired, for: "clip.mp4")
+            let expired = try await server.send(.POST, "/v1/probe", headers: [("Content-Type", "application/json")],
+                                                body: Data(#"{"url": "\#(url)"}"#.utf8))
+            #expect(expired.status == 422 && expired.errorCode == "notMedia" && expired.text.contains("expired"), "\(expired.text)")
+            #expect(!expired.text.contains("secret"), "\(expired.text)")
+
             let page = try #require(inputs.first { $0.code == .notMedia })
             let refused = try await server.send(.POST, "/v1/probe", headers: [("Content-Type", "video/mp4")],
                                                 body: try Data(contentsOf: URL(fileURLWithPath: page.path)))
