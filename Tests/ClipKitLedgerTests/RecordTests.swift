@@ -234,6 +234,13 @@ import Testing
             #expect(secret.hasPrefix("ck_") && secret.count == 46)
             #expect(try await store.authenticate(secret) == APIToken(
                 id: token.id, name: "pipeline", createdAt: token.createdAt, revokedAt: nil, lastUsedAt: ledger.clock.now))
+            // A use is noted at most once a minute; the requests between only read.
+            let firstUse = ledger.clock.now
+            ledger.clock.advance(by: .seconds(30))
+            #expect(try await store.authenticate(secret)?.lastUsedAt == firstUse)
+            ledger.clock.advance(by: .seconds(31))
+            #expect(try await store.authenticate(secret)?.lastUsedAt == ledger.clock.now)
+            #expect(try await store.read { try await $0.tokens() }.first?.lastUsedAt == ledger.clock.now)
             #expect(try await store.authenticate(secret + "x") == nil)
             await #expect(throws: LedgerError.conflict) { try await store.transaction { try await $0.createToken(name: "pipeline") } }
             // The secret appears nowhere in the table.
@@ -241,6 +248,7 @@ import Testing
             for row in rows {
                 for value in row.values.values { #expect(value != .text(secret)) }
             }
+            let revokedAt = ledger.clock.now
             #expect(try await store.transaction { try await $0.revokeToken("pipeline") })
             #expect(try await store.authenticate(secret) == nil)
             #expect(try await !store.transaction { try await $0.revokeToken("pipeline") })
@@ -249,7 +257,7 @@ import Testing
             _ = try await store.transaction { try await $0.createToken(name: "pipeline") }
             let all = try await store.read { try await $0.tokens() }
             #expect(all.map(\.name) == ["pipeline", "pipeline"])
-            #expect(all[0].revokedAt == token.createdAt && all[1].revokedAt == nil)
+            #expect(all[0].revokedAt == revokedAt && all[1].revokedAt == nil)
         }
     }
 

@@ -35,18 +35,21 @@ extension LedgerTransaction {
 
     /// The active token `secret` belongs to, or nil (unknown or revoked). Notes its use, at most once a minute.
     public func authenticate(_ secret: String) async throws -> APIToken? {
-        guard
-            let row = try await queryOne(
-                "SELECT \(Self.tokenColumns) FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-                [.text(Self.tokenHash(secret))])
-        else { return nil }
-        var token = try Self.token(row)
+        guard var token = try await activeToken(secret) else { return nil }
         let now = self.now
-        if token.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+        if token.useIsWorthNoting(at: now) {
             try await execute("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", [.text(token.id), .date(now)])
             token.lastUsedAt = now
         }
         return token
+    }
+
+    /// The active token `secret` belongs to, or nil; writes nothing.
+    func activeToken(_ secret: String) async throws -> APIToken? {
+        try await queryOne(
+            "SELECT \(Self.tokenColumns) FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            [.text(Self.tokenHash(secret))]
+        ).map { try Self.token($0) }
     }
 
     /// Every token, active and revoked, oldest first.
@@ -72,9 +75,18 @@ extension LedgerTransaction {
     }
 }
 
+extension APIToken {
+    /// A use is noted at most once a minute: the time is for people, and a write on every request would
+    /// queue each one for SQLite's one writer connection.
+    func useIsWorthNoting(at now: Date) -> Bool { lastUsedAt.map { now.timeIntervalSince($0) >= 60 } ?? true }
+}
+
 extension LedgerStore {
-    /// `LedgerTransaction.authenticate(_:)` on its own.
+    /// `LedgerTransaction.authenticate(_:)` on its own: a read, and a write scope only when the use is
+    /// worth noting, so that most requests (every `/v1` one checks its token) never wait for a writer.
     public func authenticate(_ secret: String) async throws -> APIToken? {
-        try await autocommit { try await $0.authenticate(secret) }
+        let (found, now) = try await read { tx in (try await tx.activeToken(secret), tx.now) }
+        guard let token = found, token.useIsWorthNoting(at: now) else { return found }
+        return try await autocommit { try await $0.authenticate(secret) }
     }
 }
