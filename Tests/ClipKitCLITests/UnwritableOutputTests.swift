@@ -23,7 +23,8 @@ struct UnwritableOutputTests {
             case .proc:
                 return ("/proc/clipkit-\(UUID().uuidString.prefix(8)).\(ext)", "open: ")
             case .directory:
-                let path = Fixtures.shared.scratch("folder.\(ext)")
+                // In a folder of its own: other tests' files come and go in the shared scratch folder.
+                let path = Fixtures.shared.scratch("unwritable") + "/folder.\(ext)"
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
                 return (path, "stat: Is a directory")
             case .missingParent:

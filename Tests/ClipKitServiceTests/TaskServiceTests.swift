@@ -141,7 +141,8 @@ import Testing
             let task = try #require(try await h.service.task(id: accepted.id))
             #expect(task.state == "failed" && task.error?.code?.hasPrefix("clipkit.") == true, "\(task)")
             #expect(task.clip == nil && task.billed == nil)
-            #expect(try await h.ledger.jobs(state: .dead).isEmpty, "the job ends by recording the failure, not by dying")
+            let dead = try await h.ledger.jobs(state: .dead).map { "\($0.kind) after \($0.attempts): \($0.lastError ?? "")" }
+            #expect(dead.isEmpty, "the job ends by recording the failure, not by dying: \(dead)")
             let budget = try #require(try await h.ledger.budgets().first)
             #expect(budget.reserved.isZero && budget.spent.isZero)
             #expect(await h.created() == 0)
