@@ -54,13 +54,17 @@ func localProbe(_ path: String, as url: String) async -> MediaInfo {
 
 @Suite("remote probe over HTTP Range")
 struct RemoteProbeTests {
+    /// The shared reader's timeouts, but a read timeout no stall of a loaded CI machine outlasts (CI-16: a
+    /// loopback transfer silent for 20 s); the test of a stalled server sets its own.
+    static let reader = RemoteProbe(readTimeout: .seconds(120))
+
     @Test("moov at the head: the local probe's answer from at most 3 requests and 2% of the bytes", arguments: Samples.all)
     func moovAtHead(_ sample: String) async throws {
         let path = Samples.path(sample)
         #expect(try topLevelTypes(path).prefix(2) == ["ftyp", "moov"])
         try await withServer([sample: path]) { server in
             let url = server.url(sample)
-            let remote = await MediaProbe.probeRemote(url)
+            let remote = await MediaProbe.probeRemote(url, reader: Self.reader)
             #expect(remote.error == nil, "\(remote.error!)")
             #expect(remote == (await localProbe(path, as: url)))
             let counts = await server.counts(), size = try fileSize(path)
@@ -75,7 +79,7 @@ struct RemoteProbeTests {
         #expect(try topLevelTypes(path).last == "moov")
         try await withServer([sample: path]) { server in
             let url = server.url(sample)
-            let remote = await MediaProbe.probeRemote(url)
+            let remote = await MediaProbe.probeRemote(url, reader: Self.reader)
             #expect(remote.error == nil, "\(remote.error!)")
             #expect(remote.video?.frameCount != nil)
             #expect(remote == (await localProbe(path, as: url)))
@@ -94,7 +98,7 @@ struct RemoteProbeTests {
         try await withServer(files) { server in
             for fixture in fixtures {
                 let url = server.url(fixture.rawValue)
-                let remote = await MediaProbe.probeRemote(url)
+                let remote = await MediaProbe.probeRemote(url, reader: Self.reader)
                 #expect(remote == (await localProbe(files[fixture.rawValue]!, as: url)), "\(fixture)")
             }
         }
@@ -106,7 +110,7 @@ struct RemoteProbeTests {
         try await withServer(["clip.mp4": path]) { server in
             await server.setRanges(false)
             let url = server.url("clip.mp4")
-            let remote = await MediaProbe.probeRemote(url)
+            let remote = await MediaProbe.probeRemote(url, reader: Self.reader)
             #expect(remote.error == nil)
             #expect(remote == (await localProbe(path, as: url)))
             let counts = await server.counts(), size = try fileSize(path)
@@ -123,7 +127,7 @@ struct RemoteProbeTests {
         try await withServer(files) { server in
             for (path, code) in bad {
                 let url = server.url(URL(fileURLWithPath: path).lastPathComponent)
-                let remote = await MediaProbe.probeRemote(url)
+                let remote = await MediaProbe.probeRemote(url, reader: Self.reader)
                 #expect(remote.error?.code == code, "\(path): \(String(describing: remote.error))")
                 #expect(remote == (await localProbe(path, as: url)), "\(path)")
                 #expect(remote.error?.message.contains(NSTemporaryDirectory() + "clipkit-remote") == false)
@@ -136,7 +140,7 @@ struct RemoteProbeTests {
         try await withServer(["clip.mp4": Samples.path(Samples.t2v480p)]) { server in
             await server.setFault(.expired, for: "clip.mp4")
             let url = server.url("clip.mp4", query: "X-Amz-Expires=60&X-Amz-Signature=SECRETSIGNATURE")
-            let info = await MediaProbe.probeRemote(url)
+            let info = await MediaProbe.probeRemote(url, reader: Self.reader)
             #expect(info.path == url)
             #expect(info.error?.code == .notMedia)
             #expect(info.error?.message.contains("expired") == true, "\(String(describing: info.error))")
@@ -150,12 +154,12 @@ struct RemoteProbeTests {
     @Test("404 is notFound; a server error is unreadable; both name the URL")
     func notFoundAndServerError() async throws {
         try await withServer(["clip.mp4": Samples.path(Samples.t2v480p)]) { server in
-            let missing = await MediaProbe.probeRemote(server.url("gone.mp4", query: "sig=SECRET"))
+            let missing = await MediaProbe.probeRemote(server.url("gone.mp4", query: "sig=SECRET"), reader: Self.reader)
             #expect(missing.error?.code == .notFound)
             #expect(missing.error?.message.hasPrefix(server.url("gone.mp4") + ":") == true, "\(String(describing: missing.error))")
             #expect(missing.error?.message.contains("SECRET") == false)
             await server.setFault(.serverError, for: "clip.mp4")
-            let failed = await MediaProbe.probeRemote(server.url("clip.mp4"))
+            let failed = await MediaProbe.probeRemote(server.url("clip.mp4"), reader: Self.reader)
             #expect(failed.error?.code == .unreadable)
             #expect(failed.error?.message.contains("HTTP 500") == true, "\(String(describing: failed.error))")
         }
@@ -166,7 +170,7 @@ struct RemoteProbeTests {
         try await withServer(["clip.mp4": try moovAtEnd(Samples.t2v480p)]) { server in
             await server.setRanges(ranges)
             await server.setFault(.cutAfter(1000), for: "clip.mp4")
-            let info = await MediaProbe.probeRemote(server.url("clip.mp4"))
+            let info = await MediaProbe.probeRemote(server.url("clip.mp4"), reader: Self.reader)
             #expect(info.error?.code == .unreadable)
             #expect(info.error?.message.contains("transfer cut after") == true, "\(String(describing: info.error))")
             #expect(info.error?.message.contains(ranges ? "reading bytes 0-3071" : "ignored Range") == true)
@@ -190,7 +194,7 @@ struct RemoteProbeTests {
         let server = try await ClipFileServer.start(files: [:])
         let url = server.url("clip.mp4")
         await server.stop()
-        let info = await MediaProbe.probeRemote(url)
+        let info = await MediaProbe.probeRemote(url, reader: Self.reader)
         #expect(info.error?.code == .unreadable)
         #expect(info.error?.message.hasPrefix(url + ": reading bytes 0-3071") == true, "\(String(describing: info.error))")
     }
