@@ -119,13 +119,7 @@ private enum ClipSource {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if mediaType == "application/json" {
-            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            let body: ClipRequestBody
-            do {
-                body = try JSONDecoder().decode(ClipRequestBody.self, from: buffer)
-            } catch {
-                throw APIError.badRequest("the body is not the JSON of a clip request: \(error)")
-            }
+            let body = try await decodedBody(ClipRequestBody.self, of: request, context, what: "a clip request")
             guard let text = body.url, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil
             else { throw APIError.badRequest(#"a JSON body needs "url": an http or https URL of the clip"#) }
@@ -152,8 +146,7 @@ extension Routes {
     /// or JSON `{"url", "requirements"}`. Probes, verifies and extracts the first and last frames before
     /// anything is stored; a clip that cannot be read is 422 with the probe's code and leaves nothing.
     @Sendable func createClip(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let key = request.headers[idempotencyKeyField].flatMap { $0.isEmpty ? nil : $0 }
-        if let key, key.count > 255 { throw APIError.badRequest("Idempotency-Key is longer than 255 characters") }
+        let key = try idempotencyKey(request)
         let source = try await ClipSource(request, context)
         let temp = data.temporaryFile(".part")
         defer { try? FileManager.default.removeItem(atPath: temp) }

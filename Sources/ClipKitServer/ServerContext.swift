@@ -156,3 +156,22 @@ func listLimit(_ request: Request) throws -> Int {
         return value
     } ?? 100
 }
+
+/// The request's `Idempotency-Key`, nil when absent or empty.
+/// - Throws: `APIError` 400 past 255 characters.
+func idempotencyKey(_ request: Request) throws -> String? {
+    let key = request.headers[idempotencyKeyField].flatMap { $0.isEmpty ? nil : $0 }
+    if let key, key.count > 255 { throw APIError.badRequest("Idempotency-Key is longer than 255 characters") }
+    return key
+}
+
+/// The request's JSON body as `T`.
+/// - Throws: `APIError` 400 naming what the body should have been (`what`) and the decoder's reason.
+func decodedBody<T: Decodable>(_ type: T.Type, of request: Request, _ context: ServerContext, what: String) async throws -> T {
+    let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    do {
+        return try JSONDecoder().decode(T.self, from: buffer)
+    } catch {
+        throw APIError.badRequest("the body is not the JSON of \(what): \(error)")
+    }
+}

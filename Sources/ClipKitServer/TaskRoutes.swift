@@ -18,15 +18,8 @@ extension Routes {
     /// `Idempotency-Key` makes a retried request answer the first task instead of paying for a second.
     @Sendable func createTask(_ request: Request, _ context: ServerContext) async throws -> Response {
         let tasks = try requireTasks()
-        let key = request.headers[idempotencyKeyField].flatMap { $0.isEmpty ? nil : $0 }
-        if let key, key.count > 255 { throw APIError.badRequest("Idempotency-Key is longer than 255 characters") }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let body: TaskRequest
-        do {
-            body = try JSONDecoder().decode(TaskRequest.self, from: buffer)
-        } catch {
-            throw APIError.badRequest("the body is not the JSON of a task request (provider, prompt, …): \(error)")
-        }
+        let key = try idempotencyKey(request)
+        let body = try await decodedBody(TaskRequest.self, of: request, context, what: "a task request (provider, prompt, …)")
         do {
             return jsonResponse(try await tasks.submit(body, idempotencyKey: key), status: .accepted)
         } catch let error as TaskServiceError {

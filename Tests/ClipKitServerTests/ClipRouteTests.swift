@@ -84,12 +84,13 @@ struct ClipRouteTests {
         }
     }
 
-    @Test("POST /v1/probe answers what clipkit probe prints, uploaded or by URL (a few Range requests), and stores nothing")
-    func probeOnly() async throws {
+    @Test("POST /v1/probe answers what clipkit probe prints, uploaded or by URL (a few Range requests), and stores nothing",
+          arguments: LedgerBackend.allCases)
+    func probeOnly(_ backend: LedgerBackend) async throws {
         let clip = Samples.path(Samples.audio720p)
         let files = try await ClipFileServer.start(files: ["clip.mp4": clip])
         let inputs = try await offPool { try Fixtures.shared.badInputs() }
-        try await TestServer.with(.sqlite) { server in
+        try await TestServer.with(backend) { server in
             let (status, printed) = try await runProgram(builtBinary("clipkit"), ["probe", "--format", "json", clip])
             #expect(status == 0)
             var cli = try #require(try JSONSerialization.jsonObject(with: printed) as? [[String: Any]]).first ?? [:]
