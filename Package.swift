@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "ClipKitService",
             dependencies: [
-                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitLedger",
+                "ClipKitCore", "ClipKitMedia", "ClipKitAudit", "ClipKitProviders", "ClipKitLedger", "ClipKitChain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -216,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "ClipKitServiceTests",
             dependencies: ["ClipKitService", "ClipKitLedger", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitCore",
-                           "ClipKitMedia", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness"]
+                           "ClipKitMedia", "ClipKitChain", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness"]
         ),
         .testTarget(
             name: "ClipKitCLITests",

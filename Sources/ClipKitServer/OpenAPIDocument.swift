@@ -181,6 +181,70 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/chains": {
+          "post": {
+            "summary": "Generate a long video from a storyboard: recorded and queued at once (202); each segment is a task generated from the previous clip's exact last frame, verified, then all are joined without the repeated seam frame.",
+            "operationId": "createChain",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChainRequest"}}}},
+            "responses": {
+              "202": {"description": "The chain, running (or the one an earlier request with this Idempotency-Key made).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Chain"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "402": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "get": {
+            "summary": "Chains, newest first.", "operationId": "listChains",
+            "parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+            "responses": {
+              "200": {"description": "The chains.", "content": {"application/json": {"schema": {"type": "object", "properties": {"chains": {"type": "array", "items": {"$ref": "#/components/schemas/Chain"}}}, "required": ["chains"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/chains/{id}": {
+          "get": {
+            "summary": "One chain: its segments with every task tried, the budget, the money billed, and once joined the video, the seams and the join's report.",
+            "operationId": "getChain",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The chain.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Chain"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/chains/{id}/video.mp4": {
+          "get": {
+            "summary": "The joined video of a joined chain.", "operationId": "getChainVideo",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The video.", "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/v1/chains/{id}/seams.png": {
+          "get": {
+            "summary": "The contact sheet of a joined chain's seams: the last frame before and the first after each.", "operationId": "getChainSeams",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The contact sheet.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/v1/jobs": {
           "get": {
             "summary": "Jobs in the durable queue, newest first.", "operationId": "listJobs",
@@ -348,6 +412,54 @@ enum OpenAPIDocument {
               "billed": {"type": ["object", "null"], "description": "Exact money: amount as decimal text and currency."},
               "outputURL": {"type": ["string", "null"]}, "contentFlagged": {"type": ["boolean", "null"]},
               "error": {"type": ["object", "null"]}, "clip": {"type": ["object", "null"]},
+              "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}
+            }
+          },
+          "ChainRequest": {
+            "type": "object", "required": ["storyboard"],
+            "properties": {
+              "storyboard": {"$ref": "#/components/schemas/Storyboard"},
+              "provider": {"type": ["string", "null"], "description": "Overrides the storyboard's defaults.provider."},
+              "budget": {"oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "null"}], "description": "The chain's own budget (chain:ID): every submission is reserved on it and on the account's; a storyboard estimated over it is refused (402)."}
+            }
+          },
+          "Storyboard": {
+            "type": "object", "required": ["segments"], "description": "As clipkit chain reads it, with images and voices as http(s) URLs or data: URIs.",
+            "properties": {
+              "defaults": {"type": ["object", "null"], "properties": {
+                "provider": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]}, "t2vModel": {"type": ["string", "null"]},
+                "i2vModel": {"type": ["string", "null"]}, "kf2vModel": {"type": ["string", "null"]}, "s2vModel": {"type": ["string", "null"]},
+                "resolution": {"enum": ["480P", "720P", "1080P", null]}, "seed": {"type": ["integer", "null"]},
+                "duration": {"type": ["integer", "null"], "minimum": 1, "maximum": 60}, "negativePrompt": {"type": ["string", "null"]},
+                "audio": {"type": ["boolean", "null"]}
+              }},
+              "firstImage": {"type": ["string", "null"], "pattern": "^(https?://|data:)"},
+              "segments": {"type": "array", "minItems": 1, "maxItems": 100, "items": {
+                "type": "object", "required": ["prompt"],
+                "properties": {
+                  "prompt": {"type": "string"}, "lastImage": {"type": ["string", "null"], "pattern": "^(https?://|data:)"},
+                  "audio": {"type": ["string", "null"], "pattern": "^(https?://|data:audio/)"}, "model": {"type": ["string", "null"]},
+                  "seed": {"type": ["integer", "null"]}, "negativePrompt": {"type": ["string", "null"]}
+                }
+              }}
+            }
+          },
+          "Chain": {
+            "type": "object", "required": ["id", "provider", "state", "segments", "billed", "createdAt", "updatedAt"],
+            "properties": {
+              "id": {"type": "string"}, "provider": {"type": "string"},
+              "state": {"type": "string", "description": "running, joining, joined or failed."},
+              "segments": {"type": "array", "items": {"type": "object", "required": ["position", "state", "tasks"], "properties": {
+                "position": {"type": "integer"}, "prompt": {"type": ["string", "null"]},
+                "state": {"type": "string", "description": "pending, generating or accepted."},
+                "clipID": {"type": ["string", "null"]}, "lastFrameURL": {"type": ["string", "null"]},
+                "tasks": {"type": "array", "items": {"type": "object", "required": ["id", "state"]}}
+              }}},
+              "budget": {"type": ["object", "null"]},
+              "billed": {"type": "array", "items": {"$ref": "#/components/schemas/Money"}},
+              "videoURL": {"type": ["string", "null"]}, "contactSheetURL": {"type": ["string", "null"]},
+              "report": {"description": "The join's report (seams, repeated frames dropped, colour), or {error} when the chain failed."},
+              "error": {"type": ["string", "null"]},
               "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}
             }
           },

@@ -20,8 +20,16 @@ extension Routes {
         let tasks = try requireTasks()
         let key = try idempotencyKey(request)
         let body = try await decodedBody(TaskRequest.self, of: request, context, what: "a task request (provider, prompt, …)")
+        return try await refusingAsAPIErrors {
+            jsonResponse(try await tasks.submit(body, idempotencyKey: key), status: .accepted)
+        }
+    }
+
+    /// Runs a task or chain request, answering the service's refusals as API errors: 400 for a bad request,
+    /// 422 when it cannot be priced under a budget, 402 past a budget.
+    func refusingAsAPIErrors(_ body: () async throws -> Response) async throws -> Response {
         do {
-            return jsonResponse(try await tasks.submit(body, idempotencyKey: key), status: .accepted)
+            return try await body()
         } catch let error as TaskServiceError {
             let status: HTTPResponse.Status = error.code == .unpriced ? .unprocessableContent : .badRequest
             throw APIError(status, error.code.rawValue, error.description)
@@ -119,7 +127,7 @@ extension Routes {
         }
     }
 
-    private func requireTasks() throws -> TaskService {
+    func requireTasks() throws -> TaskService {
         guard let tasks else {
             throw APIError(.serviceUnavailable, "notConfigured", "this server was started without a task service")
         }

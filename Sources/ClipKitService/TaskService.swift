@@ -7,8 +7,9 @@ import Crypto
 import Foundation
 
 /// Turns generation requests into durable jobs in the ledger and runs them: submit once, poll, download,
-/// verify (probe, requirements, first and last frames, the clip and its bill recorded). The HTTP front end
-/// calls `submit`, `task(id:)` and `tasks(status:since:)`; every node that runs jobs registers
+/// verify (probe, requirements, first and last frames, the clip and its bill recorded); and storyboards
+/// into chains of such tasks, joined (ChainService.swift). The HTTP front end calls `submit`, `task(id:)`,
+/// `tasks(status:since:)`, `startChain` and `chain(id:)`; every node that runs jobs registers
 /// `handlers()` with its `JobWorker`. Each step is one job, safe to run again (delivery is at least once);
 /// see docs/ledger.md, "Task jobs".
 public final class TaskService: Sendable {
@@ -20,7 +21,10 @@ public final class TaskService: Sendable {
         public static let verify = "task.verify"
         /// A recorded provider webhook delivery (see `enqueueWebhook`).
         public static let webhook = "task.webhook"
-        public static let all = [submit, poll, download, verify, webhook]
+        /// A chain's next step, and its join (see ChainService.swift).
+        public static let chainAdvance = "chain.advance"
+        public static let chainJoin = "chain.join"
+        public static let all = [submit, poll, download, verify, webhook, chainAdvance, chainJoin]
     }
 
     public struct Configuration: Sendable {
@@ -37,14 +41,18 @@ public final class TaskService: Sendable {
         public var budgets: [String]
         /// Claims allowed per step job before it is dead.
         public var maxAttempts: Int
+        /// Tasks tried per chain segment (failed ones and clips not as asked) before the chain fails, as
+        /// `clipkit chain --max-attempts`.
+        public var segmentAttempts: Int
 
         public init(pollSlice: Duration = .seconds(20), runner: RunnerOptions = RunnerOptions(), priceBook: PriceBook = .builtIn,
-                    budgets: [String] = ["account"], maxAttempts: Int = 8) {
+                    budgets: [String] = ["account"], maxAttempts: Int = 8, segmentAttempts: Int = 3) {
             self.pollSlice = pollSlice
             self.runner = runner
             self.priceBook = priceBook
             self.budgets = budgets
             self.maxAttempts = maxAttempts
+            self.segmentAttempts = segmentAttempts
         }
     }
 
@@ -74,6 +82,40 @@ public final class TaskService: Sendable {
     @discardableResult
     public func submit(_ request: TaskRequest, idempotencyKey: String? = nil) async throws -> TaskSummary {
         try request.validate()
+        let fingerprint = requestFingerprint(try Self.canonicalJSON(request))
+        let planned = try await plan(request)
+        let id = try await ledger.transaction { tx -> String in
+            func create() async throws -> String {
+                try await open(planned, in: tx, requestKey: "request:" + UUID().uuidString.lowercased(),
+                               budgets: configuration.budgets).id
+            }
+            guard let idempotencyKey else { return try await create() }
+            return try await tx.idempotent(scope: "tasks", key: idempotencyKey, fingerprint: fingerprint, create: create)
+                .resourceID
+        }
+        guard let task = try await task(id: id) else { throw LedgerError(.notFound, "task \(id) vanished after it was recorded") }
+        return task
+    }
+
+    /// A request ready to be recorded: its inputs kept under the data directory, its model settled, its
+    /// price estimated.
+    struct PlannedTask: Sendable {
+        /// As the step jobs carry it: images and the voice as URLs or paths relative to the data directory.
+        var stored: TaskRequest
+        /// As the ledger records it before submission.
+        var recorded: JSONValue
+        var provider: String
+        var endpoint: String
+        var model: String
+        var estimate: Money?
+        /// Why there is no estimate, when there is none.
+        var unpriced: String
+    }
+
+    /// Checks that the provider offers the request's mode, keeps its `data:` inputs (a request already in
+    /// stored form passes through), settles the model and estimates the price (s2v: by the voice's seconds).
+    /// - Throws: `TaskServiceError`, `ProviderError.missingAPIKey` / `.modeUnsupported`.
+    func plan(_ request: TaskRequest) async throws -> PlannedTask {
         let client = try providers.client(request.provider)
         var stored = request
         let mode = try generationRequest(stored).mode
@@ -82,7 +124,6 @@ public final class TaskService: Sendable {
         }
         if stored.model == nil { stored.model = ProviderKind(rawValue: client.name)?.defaultModel(for: mode) }
         let model = stored.model ?? ""
-        let fingerprint = requestFingerprint(try Self.canonicalJSON(request))
         stored.image = try stored.image.map { try saveInput($0, field: "image", kind: .image) }
         stored.lastImage = try stored.lastImage.map { try saveInput($0, field: "lastImage", kind: .image) }
         stored.voice = try stored.voice.map { try saveInput($0, field: "voice", kind: .audio) }
@@ -91,40 +132,42 @@ public final class TaskService: Sendable {
         do {
             voiceSeconds = try await stored.voice.asyncMap { try await self.voiceSeconds($0) } ?? nil
         } catch {
-            if let voice = stored.voice, !InputData.isURL(voice) { try? FileManager.default.removeItem(atPath: dataDirectory + "/" + voice) }
+            if request.voice?.hasPrefix("data:") == true, let voice = stored.voice {
+                try? FileManager.default.removeItem(atPath: dataDirectory + "/" + voice)
+            }
             throw error
         }
         let billedSeconds = request.voice == nil ? request.duration.map { Decimal($0) }
             : voiceSeconds.map { Rounding.halfUp.round(Decimal($0), scale: 2) }
         let rule = configuration.priceBook.rule(provider: client.name, model: model, tier: request.tier)
         let estimate = request.voice != nil && billedSeconds == nil ? nil : rule?.charge(seconds: billedSeconds)
-        let recorded = try JSONValue(encoding: request)
+        let unpriced = rule == nil ? "no price for \(client.name) \(model) \(request.resolution ?? "")"
+            : "the length of a voice given by URL is unknown until it is billed (send it as a data: URI)"
+        return PlannedTask(stored: stored, recorded: try JSONValue(encoding: request), provider: client.name,
+                           endpoint: client.endpoint, model: model, estimate: estimate, unpriced: unpriced)
+    }
 
-        let id = try await ledger.transaction { tx -> String in
-            func create() async throws -> String {
-                let (task, _) = try await tx.insertTask(ProviderTaskRecord(
-                    requestKey: "request:" + UUID().uuidString.lowercased(), provider: client.name, model: model,
-                    endpoint: client.endpoint, request: recorded))
-                var budgets: [String] = []
-                for name in configuration.budgets {
-                    if try await tx.budget(name) != nil { budgets.append(name) }
-                }
-                if !budgets.isEmpty {
-                    guard let estimate else {
-                        let unknown = rule == nil ? "no price for \(client.name) \(model) \(request.resolution ?? "")"
-                            : "the length of a voice given by URL is unknown until it is billed (send it as a data: URI)"
-                        throw TaskServiceError(.unpriced, unknown + ", so the budget \(budgets.joined(separator: ", ")) cannot be kept")
-                    }
-                    try await tx.reserve(estimate, on: budgets, reference: task.id)
-                }
-                _ = try await tx.enqueue(try step(Kind.submit, task: task.id, request: stored))
-                return task.id
-            }
-            guard let idempotencyKey else { return try await create() }
-            return try await tx.idempotent(scope: "tasks", key: idempotencyKey, fingerprint: fingerprint, create: create)
-                .resourceID
+    /// Records a planned task (once per `requestKey`: an existing one is returned as it is), reserves its
+    /// estimate on those of `budgets` that exist, and enqueues its submission, in the caller's transaction.
+    /// - Throws: `TaskServiceError.unpriced` when a budget exists and the task has no estimate,
+    ///   `LedgerError.budgetExceeded`.
+    func open(_ planned: PlannedTask, in tx: LedgerTransaction, requestKey: String, budgets: [String],
+              chain: (id: String, segment: Int)? = nil) async throws -> ProviderTaskRecord {
+        let (task, created) = try await tx.insertTask(ProviderTaskRecord(
+            requestKey: requestKey, provider: planned.provider, model: planned.model, endpoint: planned.endpoint,
+            request: planned.recorded, chainID: chain?.id, segment: chain?.segment))
+        guard created else { return task }
+        var held: [String] = []
+        for name in budgets {
+            if try await tx.budget(name) != nil { held.append(name) }
         }
-        guard let task = try await task(id: id) else { throw LedgerError(.notFound, "task \(id) vanished after it was recorded") }
+        if !held.isEmpty {
+            guard let estimate = planned.estimate else {
+                throw TaskServiceError(.unpriced, planned.unpriced + ", so the budget \(held.joined(separator: ", ")) cannot be kept")
+            }
+            try await tx.reserve(estimate, on: held, reference: task.id)
+        }
+        _ = try await tx.enqueue(try step(Kind.submit, task: task.id, request: planned.stored))
         return task
     }
 
@@ -160,6 +203,8 @@ public final class TaskService: Sendable {
             Kind.download: { try await self.downloadStep($0) },
             Kind.verify: { try await self.verifyStep($0) },
             Kind.webhook: { try await self.webhookStep($0) },
+            Kind.chainAdvance: { try await self.advanceChainStep($0) },
+            Kind.chainJoin: { try await self.joinChainStep($0) },
         ]
     }
 
@@ -186,10 +231,10 @@ public final class TaskService: Sendable {
 
     func clipPath(_ taskID: String) -> String { LedgerAudit.clipPath(taskID, in: dataDirectory) }
 
-    /// A URL as given; a data URI saved as `inputs/SHA256.EXT` (the same bytes, the same file) and named
-    /// by that relative path.
-    private func saveInput(_ reference: String, field: String, kind: InputData.Kind) throws -> String {
-        if InputData.isURL(reference) { return reference }
+    /// A data URI saved as `inputs/SHA256.EXT` (the same bytes, the same file) and named by that relative
+    /// path; a URL, or a path already relative to the data directory, as given.
+    func saveInput(_ reference: String, field: String, kind: InputData.Kind) throws -> String {
+        guard reference.hasPrefix("data:") else { return reference }
         let (bytes, ext) = try InputData.decode(dataURI: reference, field: field, kind: kind)
         let relative = "inputs/" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "." + ext
         let path = dataDirectory + "/" + relative

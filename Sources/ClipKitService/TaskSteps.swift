@@ -132,12 +132,14 @@ extension TaskService {
                     current.errorCode = "clipkit.result"
                     current.errorMessage = "status \(snapshot.status) without an output URL"
                     try await tx.updateTask(current)
+                    try await taskEnded(current, in: tx)
                 case .failed, .canceled, .unknown, .expired:
                     if current.errorCode == nil {
                         current.errorCode = snapshot.state == .unknown || snapshot.state == .expired ? "clipkit.taskExpired" : snapshot.status
                         try await tx.updateTask(current)
                     }
                     try await tx.releaseReservations(reference: task.id)
+                    try await taskEnded(current, in: tx)
                 case .pending, .running:
                     let waited = tx.now.timeIntervalSince(current.createdAt)
                     if waited > options.deadline.secondsValue {
@@ -147,6 +149,7 @@ extension TaskService {
                         current.errorMessage = "\(client.name) task \(providerTaskID) not finished after \(Int(waited)) s "
                             + "(last status \(snapshot.status)); no longer polled"
                         try await tx.updateTask(current)
+                        try await taskEnded(current, in: tx)
                     } else {
                         guard clock.now + interval >= end else { return }
                         _ = try await tx.enqueue(try step(Kind.poll, task: task.id, request: payload.request, round: round + 1,
@@ -189,6 +192,7 @@ extension TaskService {
                     current.errorCode = expired ? "clipkit.downloadExpired" : "clipkit.download"
                     current.errorMessage = error.description
                     try await tx.updateTask(current)
+                    try await taskEnded(current, in: tx)
                 }
                 throw JobFailure.permanent(error.description)
             }
@@ -214,7 +218,15 @@ extension TaskService {
         let path = clipPath(task.id)
         var info = await MediaProbe.probe(path)
         if let problem = info.error, info.video == nil {
-            throw JobFailure.permanent("clips/\(task.id).mp4 is not a playable clip: \(problem)")
+            let message = "clips/\(task.id).mp4 is not a playable clip: \(problem)"
+            try await ledger.transaction { tx in
+                guard var current = try await tx.task(task.id) else { return }
+                current.errorCode = "clipkit.\(problem.code.rawValue)"
+                current.errorMessage = message
+                try await tx.updateTask(current)
+                try await taskEnded(current, in: tx)
+            }
+            throw JobFailure.permanent(message)
         }
         let voiceSeconds = try await payload.request.voice.asyncMap { try await self.voiceSeconds($0) } ?? nil
         let failures = payload.request.requirements(voiceSeconds: voiceSeconds).failures(of: info)
@@ -242,6 +254,7 @@ extension TaskService {
             current.clipID = clipID
             current.billed = billed
             try await tx.updateTask(current)
+            try await taskEnded(current, in: tx)
             if !findings.isEmpty { try await tx.recordFindings(findings, batch: "task:\(task.id)") }
             if let billed {
                 try await tx.settle(reference: task.id, spent: billed)
@@ -275,6 +288,7 @@ extension TaskService {
             current.errorMessage = message
             try await tx.updateTask(current)
             try await tx.releaseReservations(reference: task.id)
+            try await taskEnded(current, in: tx)
             try await context.complete(in: tx)
         }
     }

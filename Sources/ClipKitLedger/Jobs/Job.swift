@@ -73,7 +73,7 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// The payload decoded as `T`.
     /// - Throws: `DecodingError` when the payload does not have `T`'s shape.
     public func payload<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: JSONEncoder().encode(payload))
+        try payload.decoded(as: type)
     }
 }
 
@@ -105,8 +105,7 @@ public struct NewJob: Sendable, Hashable {
     public init<P: Encodable>(
         kind: String, encoding payload: P, uniqueKey: String? = nil, runAt: Date? = nil, maxAttempts: Int = 5
     ) throws {
-        let value = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
-        self.init(kind: kind, payload: value, uniqueKey: uniqueKey, runAt: runAt, maxAttempts: maxAttempts)
+        self.init(kind: kind, payload: try JSONValue(encoding: payload), uniqueKey: uniqueKey, runAt: runAt, maxAttempts: maxAttempts)
     }
 }
 

@@ -185,10 +185,13 @@ extension LedgerTransaction {
         ).first
     }
 
-    /// Tasks newest first, optionally in one neutral state and created since a time.
-    public func tasks(state: String? = nil, since: Date? = nil, limit: Int = 100) async throws -> [ProviderTaskRecord] {
+    /// Tasks newest first, optionally in one neutral state, created since a time, of one chain.
+    public func tasks(state: String? = nil, since: Date? = nil, chain: String? = nil, limit: Int = 100) async throws
+        -> [ProviderTaskRecord]
+    {
         var filter = SQLFilter()
         filter.add("state", "=", state.map(SQLValue.text))
+        filter.add("chain_id", "=", chain.map(SQLValue.text))
         filter.add("created_at", ">=", since.map(SQLValue.date))
         let limit = filter.bind(.int(Int64(limit)))
         return try await withHistory(
