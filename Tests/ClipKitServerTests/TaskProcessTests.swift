@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ClipKitLedger
 import ClipKitPostgresHarness
 import ClipKitSandbox
+import ClipKitTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -180,6 +181,66 @@ struct TaskProcessTests {
         let listed = try await server.send(.GET, "/v1/tasks?status=succeeded", token: token)
         #expect((listed.json["tasks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
         #expect(try await server.terminate() == 0, "SIGTERM stops it gracefully: \(server.stderr)")
+    }
+
+    static let chain = """
+        {"provider": "sandbox", "budget": {"amount": "10", "currency": "CNY"}, "storyboard": {
+          "defaults": {"t2vModel": "wan2.2-t2v-plus", "i2vModel": "wan2.2-i2v-flash", "resolution": "480P", "seed": 5},
+          "segments": [{"prompt": "a lighthouse at dusk"}, {"prompt": "the camera rises"}, {"prompt": "night falls"}]}}
+        """
+
+    @Test("a chain posted over HTTP survives a SIGKILL of the server mid-segment: one submission per segment, one joined video without repeated seam frames, served at its URL",
+          arguments: LedgerBackend.allCases)
+    func killedServerResumesChain(_ backend: LedgerBackend) async throws {
+        let sandbox = try await SandboxServer.start(SandboxConfiguration(
+            port: 0, faults: SandboxFaults(queueMs: 1000, runMs: 1500, retryAfterSeconds: 0)))
+        let data = NSTemporaryDirectory() + "clipkit-serve-chain-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        do {
+            var ledger = ["--data", data]
+            if backend == .postgres { ledger += ["--database", try await PostgresCluster.shared().createDatabase()] }
+            let made = try await runProgram(builtBinary("clipkit-engine"), ["token", "create", "--name", "tests"] + ledger)
+            let token = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = [("Idempotency-Key", "story-7")]
+
+            var server = try await EngineProcess.serve(ledger: ledger, sandbox: sandbox.baseURL)
+            let posted = try await server.send(.POST, "/v1/chains", token: token, headers: key, json: Self.chain)
+            #expect(posted.status == 202, "\(posted.text)")
+            let id = try #require(posted.json["id"] as? String)
+            // Killed while the provider works on the second segment.
+            try await Self.waitFor("the second segment's submission", seconds: 120) { await sandbox.stats().created(.dashscope) == 2 }
+            try await server.kill()
+
+            server = try await EngineProcess.serve(ledger: ledger, sandbox: sandbox.baseURL)
+            let again = try await server.send(.POST, "/v1/chains", token: token, headers: key, json: Self.chain)
+            #expect(again.json["id"] as? String == id, "a retried request after the crash answers the first chain")
+            var answer: [String: Any] = [:]
+            try await Self.waitFor("the chain to be joined after the restart", seconds: 300) {
+                answer = (try? await server.send(.GET, "/v1/chains/\(id)", token: token).json) ?? [:]
+                return ["joined", "failed"].contains(answer["state"] as? String ?? "")
+            }
+            #expect(answer["state"] as? String == "joined", "\(answer)")
+            #expect(await sandbox.stats().created(.dashscope) == 3, "one submission per segment, crash or not")
+            let segments = answer["segments"] as? [[String: Any]] ?? []
+            #expect(segments.map { ($0["tasks"] as? [Any])?.count } == [1, 1, 1], "\(segments)")
+
+            let video = try await server.send(.GET, try #require(answer["videoURL"] as? String), token: token)
+            #expect(video.status == 200 && video.headers.first(name: "Content-Type") == "video/mp4")
+            let file = data + "/downloaded.mp4"
+            try video.body.write(to: URL(fileURLWithPath: file))
+            #expect(try Oracle.decodedFrameCount(file) == 150 + 2 * 149, "each seam's repeated frame dropped")
+            let sheet = try await server.send(.GET, try #require(answer["contactSheetURL"] as? String), token: token)
+            #expect(sheet.status == 200 && sheet.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            let budget = answer["budget"] as? [String: Any]
+            // Billed exactly: the t2v opening at 0.14 CNY/s and two i2v-flash segments at 0.10, 5 s each.
+            #expect((budget?["spent"] as? [String: Any])?["amount"] as? String == "1.70", "\(String(describing: budget))")
+            #expect((budget?["reserved"] as? [String: Any])?["amount"] as? String == "0.00", "\(String(describing: budget))")
+            #expect(try await server.terminate() == 0, "SIGTERM stops it gracefully: \(server.stderr)")
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
+        await sandbox.stop()
     }
 
     /// Polls `done` every 200 ms until it holds.
