@@ -13,9 +13,14 @@ extension Routes {
             return html(loginPage(problem: "That token is unknown or revoked."), status: .unauthorized)
         }
         let page = try await store.read { tx in
-            DashboardPage(clips: try await tx.clips(limit: 50), deliveries: try await tx.recentWebhookDeliveries(limit: 50),
-                          counts: try await tx.jobCounts(), budgets: try await tx.budgets(), totals: try await tx.totals(),
-                          tasks: try await tx.tasks(limit: 30), findings: try await tx.recentFindings(limit: 30))
+            var chains: [DashboardPage.Chain] = []
+            for listed in try await tx.chains(limit: 10) {
+                guard let chain = try await tx.chain(listed.id) else { continue }
+                chains.append(.init(record: chain, tasks: try await tx.tasks(chain: chain.id, limit: 1000)))
+            }
+            return DashboardPage(clips: try await tx.clips(limit: 50), deliveries: try await tx.recentWebhookDeliveries(limit: 50),
+                                 counts: try await tx.jobCounts(), budgets: try await tx.budgets(), totals: try await tx.totals(),
+                                 tasks: try await tx.tasks(limit: 30), findings: try await tx.recentFindings(limit: 30), chains: chains)
         }
         return html(page.render())
     }
@@ -70,6 +75,13 @@ struct DashboardPage {
     var totals: LedgerTotals
     var tasks: [ProviderTaskRecord]
     var findings: [StoredFinding]
+    var chains: [Chain]
+
+    /// A chain with every task tried for it.
+    struct Chain {
+        var record: ChainRecord
+        var tasks: [ProviderTaskRecord]
+    }
 
     static func frame(title: String, refresh: Bool, body: String) -> String {
         """
@@ -81,7 +93,7 @@ struct DashboardPage {
         body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
         table{border-collapse:collapse;margin:8px 0 24px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:middle}
         th{background:#f4f4f4}.ok{color:#17702a}.bad{color:#b3261e}.note{color:#666}img{height:48px;display:block}
-        .count{font-size:22px;font-weight:600;padding-right:4px}.state{margin-right:20px}
+        .count{font-size:22px;font-weight:600;padding-right:4px}.state{margin-right:20px}img.sheet{height:120px}
         </style></head><body>
         \(body)
         </body></html>
@@ -131,6 +143,7 @@ struct DashboardPage {
             <h1>ClipKit</h1>
             <h2>Jobs</h2><p>\(jobs)</p>
             \(money(time: time))
+            \(chainSection(time: time))
             <h2>Clips (\(clips.count) most recent)</h2>
             <table><tr><th>clip</th><th>tier</th><th>size</th><th>duration</th><th>frames</th><th>verification</th>\
             <th>first</th><th>last</th><th>stored</th></tr>
@@ -142,6 +155,35 @@ struct DashboardPage {
             </table>
             <p class="note">Refreshes every 10 s. API: <a href="/openapi.json">/openapi.json</a>.</p>
             """)
+    }
+
+    /// Chains: progress by segment, what their tasks were billed (rejected attempts too), the budget left,
+    /// and the joined video with its seams' contact sheet.
+    func chainSection(time: (Date?) -> String) -> String {
+        let budgetsByName = Dictionary(budgets.map { ($0.name, $0) }) { first, _ in first }
+        let rows = chains.map { chain -> String in
+            let record = chain.record
+            let accepted = record.segments.filter { $0.state == "accepted" }.count
+            let billed = Dictionary(grouping: chain.tasks.compactMap(\.billed), by: \.currency).sorted { $0.key < $1.key }
+                .map { currency, amounts in amounts.reduce(Money.zero(currency), +).description }.joined(separator: ", ")
+            let left = record.budget.flatMap { budgetsByName[$0] }.map { "\($0.left) of \($0.limit)" } ?? "—"
+            let state = record.state == "failed"
+                ? "<span class=\"bad\">failed: \(escape(record.report?["error"]?.stringValue ?? ""))</span>" : escape(record.state)
+            let joined = record.state == "joined"
+                ? "<a href=\"/v1/chains/\(record.id)/video.mp4\">video</a></td><td><a href=\"/v1/chains/\(record.id)/seams.png\">"
+                    + "<img class=\"sheet\" alt=\"seams\" src=\"/v1/chains/\(record.id)/seams.png\"></a>"
+                : "—</td><td>—"
+            return "<tr class=\"chain\" id=\"\(record.id)\"><td><a href=\"/v1/chains/\(record.id)\">\(record.id)</a></td><td>\(state)</td>"
+                + "<td>\(accepted)/\(record.segments.count) segments, \(chain.tasks.count) tasks</td><td>\(billed.isEmpty ? "—" : billed)</td>"
+                + "<td>\(escape(left))</td><td>\(joined)</td><td>\(time(record.createdAt))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <h2>Chains (\(chains.count) most recent)</h2>
+            <table><tr><th>chain</th><th>state</th><th>progress</th><th>billed</th><th>budget left</th><th>joined</th><th>seams</th>\
+            <th>asked</th></tr>
+            \(rows.isEmpty ? "<tr><td colspan=\"8\" class=\"note\">No chains yet: POST /v1/chains.</td></tr>" : rows)
+            </table>
+            """
     }
 
     /// Money: what was billed and disputed by currency, the budgets, recent tasks with their bills, and

@@ -135,6 +135,7 @@ struct AccessTests {
         let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                     "chromium is not installed: apt-get install -y chromium")
         try await TestServer.with(backend) { server in
+            var chainID = ""
             try await server.store.transaction { tx in
                 _ = try await tx.setBudget("account", limit: Money(Decimal(string: "20.00")!, "CNY"))
                 var task = try await tx.insertTask(ProviderTaskRecord(requestKey: "request:1", provider: "dashscope", model: "wan2.2-t2v-plus")).task
@@ -143,6 +144,20 @@ struct AccessTests {
                 try await tx.updateTask(task)
                 _ = try await tx.reserve(Money(Decimal(string: "1.40")!, "CNY"), on: ["account"], reference: task.id)
                 _ = try await tx.settle(reference: task.id, spent: Money(Decimal(string: "1.40")!, "CNY"))
+                // A joined chain of one segment, billed 0.50 of its 2.00 budget.
+                var chain = ChainRecord(provider: "dashscope", storyboard: .object([:]), state: "running", segmentCount: 1)
+                chain.budget = "chain:" + chain.id
+                _ = try await tx.setBudget("chain:" + chain.id, limit: Money(2, "CNY"))
+                try await tx.insertChain(chain)
+                var segment = try await tx.insertTask(ProviderTaskRecord(requestKey: "chain:1", provider: "dashscope", model: "wan2.2-i2v-flash",
+                                                                         chainID: chain.id, segment: 0)).task
+                segment.billed = Money(Decimal(string: "0.50")!, "CNY")
+                try await tx.updateTask(segment)
+                _ = try await tx.reserve(Money(Decimal(string: "0.50")!, "CNY"), on: [chain.budget!], reference: segment.id)
+                _ = try await tx.settle(reference: segment.id, spent: Money(Decimal(string: "0.50")!, "CNY"))
+                try await tx.updateSegment(ChainSegmentRecord(position: 0, state: "accepted"), chainID: chain.id)
+                try await tx.updateChain(chain.id, state: "joined", outputPath: "chains/\(chain.id).mp4")
+                chainID = chain.id
                 try await tx.recordFindings([Finding(code: .duplicateBilling, severity: .error, taskID: "dup-1", message: "billed twice <b>",
                                                      overBilled: Money(Decimal(string: "0.70")!, "CNY"))], batch: "bill:test")
             }
@@ -156,11 +171,16 @@ struct AccessTests {
                 try Tool.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                         "--user-data-dir=\(folder)/profile", "--dump-dom", "file://\(folder)/index.html"]).text
             }
-            let rows = ["<tr class=\"total\" id=\"total-CNY\"><td>CNY</td><td>1.40</td><td class=\"bad\">0.70</td></tr>",
+            // Billed: the task's 1.40 and the chain segment's 0.50.
+            let rows = ["<tr class=\"total\" id=\"total-CNY\"><td>CNY</td><td>1.90</td><td class=\"bad\">0.70</td></tr>",
                         "<tr class=\"budget\" id=\"budget-account\"><td>account</td><td>20.00 CNY</td><td>0.00 CNY</td><td>1.40 CNY</td><td class=\"ok\">18.60 CNY</td></tr>"]
             for row in rows { #expect(dom.contains(row), "\(row) in:\n\(dom)") }
             #expect(dom.contains("duplicateBilling") && dom.contains("0.70 CNY") && dom.contains("billed twice &lt;b&gt;"), "\(dom)")
             #expect(dom.contains("wan2.2-t2v-plus") && dom.contains("1.40 CNY"))
+            let chainRow = "<tr class=\"chain\" id=\"\(chainID)\"><td><a href=\"/v1/chains/\(chainID)\">\(chainID)</a></td><td>joined</td>"
+                + "<td>1/1 segments, 1 tasks</td><td>0.50 CNY</td><td>1.50 CNY of 2.00 CNY</td>"
+            #expect(dom.contains(chainRow), "\(chainRow) in:\n\(dom)")
+            #expect(dom.contains("<img class=\"sheet\" alt=\"seams\" src=\"/v1/chains/\(chainID)/seams.png\">"))
         }
     }
 }
