@@ -215,8 +215,7 @@ extension Routes {
         case .upload:
             read = data.temporaryFile(".part")
             defer { try? FileManager.default.removeItem(atPath: read) }
-            let received = try await receive(request.body, into: read, limit: configuration.maxClipBytes)
-            metrics.clipBytes(received.bytes, source: "upload")
+            metrics.clipBytes(try await receiveScratch(request.body, into: read, limit: configuration.maxClipBytes), source: "upload")
             info = await MediaProbe.probe(read)
             info.path = "upload"
         }

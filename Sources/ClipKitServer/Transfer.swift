@@ -4,21 +4,37 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// What arrived in a temporary file: its size and SHA-256.
+/// A clip that arrived in a temporary file, to be kept: its size and SHA-256.
 struct Received: Sendable {
     var bytes: Int64
     var sha256: String
 }
 
-/// Streams `body` into `path` (created afresh), hashing as it goes, and refuses to go past `limit` bytes.
-/// - Throws: `APIError` 413 past the limit, 500 when the file cannot be written; what the body throws.
+/// Streams `body` into `path` (created afresh), hashing as it goes, and flushes it to disk: a clip to keep.
+/// - Throws: `APIError` 413 past `limit` bytes, 500 when the file cannot be written; what the body throws.
 func receive<Body: AsyncSequence>(_ body: Body, into path: String, limit: Int64) async throws -> Received
 where Body.Element == ByteBuffer {
+    var hasher: SHA256? = SHA256()
+    let bytes = try await stream(body, into: path, limit: limit, hasher: &hasher)
+    return Received(bytes: bytes, sha256: hasher!.finalize().map { String(format: "%02x", $0) }.joined())
+}
+
+/// Streams `body` into a scratch file that is read once and removed (a probe's): neither hashed nor
+/// flushed to disk. Returns its size.
+func receiveScratch<Body: AsyncSequence>(_ body: Body, into path: String, limit: Int64) async throws -> Int64
+where Body.Element == ByteBuffer {
+    var none: SHA256?
+    return try await stream(body, into: path, limit: limit, hasher: &none)
+}
+
+/// The one copy loop: `hasher` sees every byte and the file is synchronised when there is one.
+private func stream<Body: AsyncSequence>(_ body: Body, into path: String, limit: Int64, hasher: inout SHA256?) async throws
+    -> Int64 where Body.Element == ByteBuffer
+{
     guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
         throw APIError(.internalServerError, "storage", "cannot create a temporary file in the data directory")
     }
     defer { try? handle.close() }
-    var hasher = SHA256()
     var count: Int64 = 0
     for try await buffer in body {
         count += Int64(buffer.readableBytes)
@@ -26,12 +42,12 @@ where Body.Element == ByteBuffer {
             throw APIError(.contentTooLarge, "payloadTooLarge", "the clip is larger than the server's limit of \(limit) bytes")
         }
         try buffer.withUnsafeReadableBytes { bytes in
-            hasher.update(bufferPointer: bytes)
+            hasher?.update(bufferPointer: bytes)
             try handle.write(contentsOf: bytes)
         }
     }
-    try handle.synchronize()
-    return Received(bytes: count, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    if hasher != nil { try handle.synchronize() }
+    return count
 }
 
 /// The client clip URLs are fetched with, for the life of the process (as `HTTPClient.shared` is). A host
