@@ -142,12 +142,14 @@ final class Routes: Sendable {
     let data: DataDirectory
     let configuration: ServerConfiguration
     let metrics = ServerMetrics()
+    let webhookIntake: GroupCommit<ArrivedWebhook, RecordedWebhook>
     private let names = Mutex<[String]>([])
 
     init(store: any LedgerStore, data: DataDirectory, configuration: ServerConfiguration) {
         self.store = store
         self.data = data
         self.configuration = configuration
+        webhookIntake = Self.webhookIntake(store: store, tasks: configuration.tasks)
     }
 
     var registered: [String] { names.withLock { $0 } }

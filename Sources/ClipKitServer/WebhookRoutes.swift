@@ -16,7 +16,7 @@ struct WebhookAnswer: Encodable {
 extension Routes {
     /// `POST /v1/webhooks/wavespeed`: checks the signature over the raw body (and the timestamp within
     /// 300 s), records the delivery once per `webhook-id` and enqueues one `task.webhook` job for it, in one
-    /// transaction; the work happens in the job (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger does not know is recorded too.
+    /// transaction (shared with the deliveries arriving meanwhile); the work happens in the job (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger does not know is recorded too.
     @Sendable func waveSpeedWebhook(_ request: Request, _ context: ServerContext) async throws -> Response {
         guard let secret = configuration.webhookSecret, !secret.isEmpty else {
             throw APIError(.serviceUnavailable, "notConfigured", "the server has no WAVESPEED_WEBHOOK_SECRET; it cannot check webhooks")
@@ -35,17 +35,40 @@ extension Routes {
         // WaveSpeed sends the prediction itself; some deliveries wrap it in "data".
         let json = try? JSONDecoder().decode(JSONValue.self, from: body)
         let providerTaskID = (json?["data"]?["id"] ?? json?["id"])?.stringValue
-        let text = String(decoding: body, as: UTF8.self)
-        let (delivery, isNew) = try await store.transaction { tx in
-            let recorded = try await tx.recordWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID, body: text)
+        let recorded = try await webhookIntake.perform(
+            ArrivedWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID,
+                           body: String(decoding: body, as: UTF8.self)))
+        metrics.webhook(recorded.isNew ? "accepted" : "duplicate")
+        return jsonResponse(WebhookAnswer(delivery: recorded.delivery.id, duplicate: !recorded.isNew,
+                                          taskKnown: recorded.delivery.taskID != nil))
+    }
+
+    /// Records deliveries (once per webhook id) with their `task.webhook` jobs, many to a transaction:
+    /// a burst of deliveries costs a few commits, and each is answered once its own is committed.
+    static func webhookIntake(store: any LedgerStore, tasks: TaskService?) -> GroupCommit<ArrivedWebhook, RecordedWebhook> {
+        GroupCommit(store: store) { arrived, tx in
+            let recorded = try await tx.recordWebhook(provider: arrived.provider, webhookID: arrived.webhookID,
+                                                      providerTaskID: arrived.providerTaskID, body: arrived.body)
             if recorded.isNew {
                 if let tasks { try await tasks.enqueueWebhook(recorded.delivery, in: tx) } else {
                     try await TaskService.enqueueWebhook(recorded.delivery, in: tx)
                 }
             }
-            return recorded
+            return RecordedWebhook(delivery: recorded.delivery, isNew: recorded.isNew)
         }
-        metrics.webhook(isNew ? "accepted" : "duplicate")
-        return jsonResponse(WebhookAnswer(delivery: delivery.id, duplicate: !isNew, taskKnown: delivery.taskID != nil))
     }
+}
+
+/// A delivery whose signature checked out, to be recorded.
+struct ArrivedWebhook: Sendable {
+    var provider: String
+    var webhookID: String
+    var providerTaskID: String?
+    var body: String
+}
+
+struct RecordedWebhook: Sendable {
+    var delivery: WebhookDelivery
+    /// False when its webhook id was recorded before.
+    var isNew: Bool
 }

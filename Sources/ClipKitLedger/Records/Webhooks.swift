@@ -27,20 +27,15 @@ extension LedgerTransaction {
         -> (delivery: WebhookDelivery, isNew: Bool)
     {
         let now = self.now
-        var taskID: String?
-        if let providerTaskID {
-            taskID = try await queryOne(
-                "SELECT id FROM provider_tasks WHERE provider = $1 AND provider_task_id = $2",
-                [.text(provider), .text(providerTaskID)]
-            )?.string("id")
-        }
+        // One statement: the task is looked up inside the insert (a webhook burst is bound by statements).
         let inserted = try await queryOne(
             """
-            INSERT INTO webhook_deliveries (\(Self.webhookColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+            INSERT INTO webhook_deliveries (\(Self.webhookColumns))
+            VALUES ($1, $2, $3, $4, (SELECT id FROM provider_tasks WHERE provider = $2 AND provider_task_id = $4), $5, $6, NULL)
             ON CONFLICT (provider, webhook_id) DO NOTHING RETURNING \(Self.webhookColumns)
             """,
             [.text(RecordID.make("webhook", at: now)), .text(provider), .text(webhookID), SQLValue(providerTaskID),
-             SQLValue(taskID), .text(body), .date(now)])
+             .text(body), .date(now)])
         if let inserted { return (try Self.webhook(inserted), true) }
         guard
             let existing = try await queryOne(
