@@ -61,12 +61,12 @@ extension TaskService {
             throw invalid("resolution must be 480P, 720P or 1080P, not '\(resolution)'")
         }
         if let budget = request.budget, !budget.isPositive { throw invalid("budget must be a positive amount, not \(budget)") }
-        let kind = ProviderKind(rawValue: try providers.client(provider).name) ?? .dashscope
+        let plans = segmentPlans(storyboard, provider: try providers.client(provider))
         // A later segment starts from its predecessor's last frame, not known yet: a URL stands in for it.
         let standIn = "https://clipkit.invalid/last-frame-of-the-previous-segment.png"
         for position in storyboard.segments.indices {
             do {
-                try segmentRequest(storyboard, provider: provider, kind: kind, position: position, image: standIn).validate()
+                try segmentRequest(storyboard, plans[position], provider: provider, image: standIn).validate()
             } catch let error as TaskServiceError {
                 throw TaskServiceError(error.code, "segment \(position + 1): \(error.description)")
             }
@@ -80,7 +80,7 @@ extension TaskService {
         }
         var estimates: [Money] = []
         for position in stored.segments.indices {
-            let planned = try await plan(segmentRequest(stored, provider: provider, kind: kind, position: position, image: standIn))
+            let planned = try await plan(segmentRequest(stored, plans[position], provider: provider, image: standIn))
             if let budget = request.budget {
                 guard let estimate = planned.estimate else {
                     throw TaskServiceError(.unpriced, "segment \(position + 1): \(planned.unpriced), so the budget of \(budget) cannot be kept")
@@ -134,17 +134,21 @@ extension TaskService {
         return summaries
     }
 
+    /// Each segment's mode and model, as `clipkit chain` chooses them for the client's protocol.
+    private func segmentPlans(_ storyboard: Storyboard, provider client: any VideoProvider) -> [SegmentPlan] {
+        ChainRunner.plan(storyboard: storyboard, provider: ProviderKind(rawValue: client.name) ?? .dashscope,
+                         priceBook: configuration.priceBook)
+    }
+
     /// The task request of one segment: the storyboard's defaults and the segment's own fields, the
-    /// model `clipkit chain` would choose, and `image` as its first frame.
-    private func segmentRequest(_ storyboard: Storyboard, provider: String, kind: ProviderKind, position: Int,
-                                image: String?) -> TaskRequest {
-        let segment = storyboard.segments[position]
-        let plan = ChainRunner.plan(storyboard: storyboard, provider: kind, priceBook: configuration.priceBook)[position]
+    /// plan's model, and `image` as its first frame (after the first segment).
+    private func segmentRequest(_ storyboard: Storyboard, _ plan: SegmentPlan, provider: String, image: String?) -> TaskRequest {
+        let segment = storyboard.segments[plan.index]
         let talking = plan.mode == .s2v
         return TaskRequest(
             provider: provider, model: plan.model, prompt: segment.prompt,
             negativePrompt: segment.negativePrompt ?? storyboard.defaults.negativePrompt,
-            image: position == 0 ? storyboard.firstImage : image, lastImage: segment.lastImage,
+            image: plan.index == 0 ? storyboard.firstImage : image, lastImage: segment.lastImage,
             resolution: storyboard.defaults.resolution, duration: talking ? nil : storyboard.secondsPerSegment,
             seed: segment.seed ?? storyboard.defaults.seed, audio: talking ? nil : storyboard.defaults.audio, voice: segment.audio)
     }
@@ -215,7 +219,7 @@ extension TaskService {
         guard let chain = try await tx.chain(id) else { throw JobFailure.permanent("no chain \(id) in the ledger") }
         guard chain.state == "running" else { return ChainProgress(action: .none) }
         let storyboard = try chain.storyboard.decoded(as: Storyboard.self)
-        let kind = ProviderKind(rawValue: try providers.client(chain.provider).name) ?? .dashscope
+        let plans = segmentPlans(storyboard, provider: try providers.client(chain.provider))
         let tasks = try await tx.tasks(chain: id, limit: 10_000)  // newest first
         var progress = ChainProgress(action: .join)
         var previousFrame: String?
@@ -244,8 +248,7 @@ extension TaskService {
                     + reasons.joined(separator: "; "))
                 return progress
             }
-            let request = segmentRequest(storyboard, provider: chain.provider, kind: kind, position: segment.position,
-                                         image: previousFrame)
+            let request = segmentRequest(storyboard, plans[segment.position], provider: chain.provider, image: previousFrame)
             progress.action = .generate(segment: segment.position, attempt: attempts.count + 1, request: request)
             return progress
         }

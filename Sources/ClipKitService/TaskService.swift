@@ -200,12 +200,36 @@ public final class TaskService: Sendable {
         [
             Kind.submit: { try await self.submitStep($0) },
             Kind.poll: { try await self.pollStep($0) },
-            Kind.download: { try await self.downloadStep($0) },
-            Kind.verify: { try await self.verifyStep($0) },
+            Kind.download: endingTaskWhenDead { try await self.downloadStep($0) },
+            Kind.verify: endingTaskWhenDead { try await self.verifyStep($0) },
             Kind.webhook: { try await self.webhookStep($0) },
             Kind.chainAdvance: { try await self.advanceChainStep($0) },
             Kind.chainJoin: { try await self.joinChainStep($0) },
         ]
+    }
+
+    /// A download or verify job that dies (its last attempt failed, or retrying cannot help) leaves its task
+    /// without a clip for good: the task records why (unless the step already did), so that a chain
+    /// waiting on it tries again. A dead submission or poll is left as it is: the provider may have the
+    /// task, and trying again could pay twice (`GET /v1/jobs?state=dead` shows it).
+    private func endingTaskWhenDead(_ step: @escaping JobWorker.Handler) -> JobWorker.Handler {
+        { context in
+            do {
+                try await step(context)
+            } catch {
+                let dies = !(error is CancellationError) && (context.isLastAttempt || (error as? JobFailure)?.retry == .never)
+                if dies, let id = try? context.job.payload(as: StepPayload.self).task {
+                    try? await self.ledger.transaction { tx in
+                        guard var task = try await tx.task(id), task.clipID == nil, task.errorCode == nil else { return }
+                        task.errorCode = "clipkit.stepFailed"
+                        task.errorMessage = "\(context.job.kind) failed for good: \(error)"
+                        try await tx.updateTask(task)
+                        try await self.taskEnded(task, in: tx)
+                    }
+                }
+                throw error
+            }
+        }
     }
 
     /// What every step job carries: the ledger task and the request as stored (images as URLs or files
