@@ -2,7 +2,8 @@
 # The service under load, on one SQLite ledger: POST /v1/probe and POST /v1/clips from 16 keep-alive
 # clients at once (the clip's bytes, then {"url"} on a loopback server), against `clipkit probe FILE` run
 # once per file (16 processes at a time), what a pipeline shells out to today; then webhook intake: 200
-# signed WaveSpeed deliveries sent at the same moment, latency p50/p99. POST /v1/probe probes and
+# signed WaveSpeed deliveries sent at the same moment, latency p50/p99, beside the same burst of GET /healthz
+# (no database, no signature): the most this generator can resolve. POST /v1/probe probes and
 # verifies; POST /v1/clips also decodes the first and last frames to PNG and records the clip. The load generator is
 # bench/service_load.py (Python's standard library; its latencies include its own overhead).
 #   bench/service.sh [REQUESTS]        (default 400 per mode)
@@ -35,6 +36,7 @@ probe_url=$(load clips "$base" "$token" "$sample" --route /v1/probe --mode url -
 upload=$(load clips "$base" "$token" "$sample" --mode upload --requests "$REQUESTS")
 by_url=$(load clips "$base" "$token" "$sample" --mode url --requests "$REQUESTS")
 hooks=$(load webhooks "$base" "$secret" --deliveries 200)
+floor=$(load floor "$base" --deliveries 200)
 
 # The reference: one `clipkit probe` process per file, 16 at a time, over as many files.
 for i in $(seq 1 "$REQUESTS"); do ln -f "$sample" "$work/clip$i.mp4"; done
@@ -42,11 +44,11 @@ start=$(date +%s.%N)
 ls "$work"/clip*.mp4 | xargs -n 1 -P 16 "$BIN/clipkit" probe > /dev/null
 probe_seconds=$(python3 -c "print($(date +%s.%N) - $start)")
 
-python3 - "$probe_upload" "$probe_url" "$upload" "$by_url" "$hooks" "$probe_seconds" "$REQUESTS" <<'PY'
+python3 - "$probe_upload" "$probe_url" "$upload" "$by_url" "$hooks" "$floor" "$probe_seconds" "$REQUESTS" <<'PY'
 import json, sys
-probe_upload, probe_url, upload, by_url, hooks = (json.loads(a) for a in sys.argv[1:6])
-probe_rate = int(sys.argv[7]) / float(sys.argv[6])
-print(f"{'clipkit probe per file':26} {sys.argv[7]} processes, 16 at a time: {probe_rate:7.1f}/s")
+probe_upload, probe_url, upload, by_url, hooks, floor = (json.loads(a) for a in sys.argv[1:7])
+probe_rate = int(sys.argv[8]) / float(sys.argv[7])
+print(f"{'clipkit probe per file':26} {sys.argv[8]} processes, 16 at a time: {probe_rate:7.1f}/s")
 for name, r in (("POST /v1/probe, upload", probe_upload), ("POST /v1/probe, {url}", probe_url),
                 ("POST /v1/clips, upload", upload), ("POST /v1/clips, {url}", by_url)):
     print(f"{name:26} {r['requests']} requests, 16 clients: {r['per_second']:7.1f}/s ({r['per_second'] / probe_rate:5.2f}x)"
@@ -54,4 +56,6 @@ for name, r in (("POST /v1/probe, upload", probe_upload), ("POST /v1/probe, {url
 print("(x: against clipkit probe per file; goal: 500 probes/s over HTTP)")
 print(f"webhooks, {hooks['requests']} signed deliveries at once: p50 {hooks['p50_ms']:.1f} ms  "
       f"p99 {hooks['p99_ms']:.1f} ms  statuses {hooks['statuses']}  (goal: p99 <= 20 ms)")
+print(f"the generator's floor, GET /healthz the same way: p50 {floor['p50_ms']:.1f} ms  p99 {floor['p99_ms']:.1f} ms "
+      f"(webhook p99 {hooks['p99_ms'] / floor['p99_ms']:.2f}x the floor)")
 PY

@@ -7,6 +7,8 @@
   service_load.py webhooks BASE SECRET [--deliveries 200]
       DELIVERIES signed WaveSpeed webhooks (webhook-signature v3, HMAC-SHA256 of "id.timestamp.body")
       sent at the same moment from as many open connections; each answer must be 2xx.
+  service_load.py floor BASE [--deliveries 200]
+      the same burst of GET /healthz: the generator's own floor (no database, no signature check).
 
 Prints one JSON object: requests, seconds, per_second, p50_ms, p99_ms (client-side latency of each
 request, Python's own overhead included), statuses.
@@ -161,6 +163,17 @@ def webhooks(args):
     return run_clients(args.deliveries, 1, Sender(args.base, deliver, sign))
 
 
+def floor(args):
+    """The same burst against GET /healthz (no database, no signature): what this generator can measure."""
+    def get(conn, _):
+        conn.request("GET", "/healthz")
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+
+    return run_clients(args.deliveries, 1, Sender(args.base, get))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -173,8 +186,11 @@ def main():
     w = commands.add_parser("webhooks")
     w.add_argument("base"), w.add_argument("secret")
     w.add_argument("--deliveries", type=int, default=200)
+    f = commands.add_parser("floor")
+    f.add_argument("base")
+    f.add_argument("--deliveries", type=int, default=200)
     args = parser.parse_args()
-    result = clips(args) if args.command == "clips" else webhooks(args)
+    result = {"clips": clips, "webhooks": webhooks, "floor": floor}[args.command](args)
     print(json.dumps(result))
 
 
