@@ -103,6 +103,22 @@ struct ChainServiceTests {
         }
     }
 
+    @Test("a clip that cannot be stored (clips/ is a file): each task's download job dies, the task says why, the chain tries again and then fails with the reasons")
+    func downloadsDie() async throws {
+        var configuration = ServiceHarness.configuration
+        configuration.maxAttempts = 2
+        try await ServiceHarness.with(.sqlite, configuration: configuration) { h in
+            try FileManager.default.createDirectory(atPath: h.data, withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: h.data + "/clips", contents: Data("not a folder".utf8)))
+            let chain = try await Self.runUntilSettled(h, try await h.service.startChain(ChainRequest(storyboard: try await Self.storyboard(2))).id)
+            #expect(chain.state == "failed")
+            #expect(chain.segments[0].tasks.count == 3 && chain.segments[0].tasks.allSatisfy { $0.error?.contains("task.download failed for good") == true },
+                    "\(chain.segments[0].tasks)")
+            #expect(chain.error?.contains("segment 1 failed 3 times") == true, "\(chain.error ?? "")")
+            #expect(await h.created() == 3)
+        }
+    }
+
     @Test("short clips are paid for, rejected and generated again; a segment that always fails ends the chain with its reasons and its reservations released",
           arguments: LedgerBackend.allCases)
     func retries(_ backend: LedgerBackend) async throws {
