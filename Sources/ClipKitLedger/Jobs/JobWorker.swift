@@ -65,6 +65,9 @@ public final class JobWorker: Service, Sendable {
     private let slots: WorkerSlots
     private let completions = CompletionQueue()
     private let running = Mutex<[JobID: RunningJob]>([:])
+    /// Finished jobs whose batched completion is not written yet: still heartbeated, so that a slow
+    /// database does not let their leases expire and a rescuer hand them out again.
+    private let finishing = Mutex<[JobID: JobLease]>([:])
     private let stopping = Mutex(false)
 
     private struct RunningJob {
@@ -186,7 +189,11 @@ public final class JobWorker: Service, Sendable {
             do {
                 switch outcome {
                 case .success:
-                    if !context.completed { completions.add(claimed.lease) }
+                    if !context.completed {
+                        let lease = running.withLock { $0[claimed.job.id]?.lease } ?? claimed.lease
+                        finishing.withLock { $0[lease.jobID] = lease }
+                        completions.add(lease)
+                    }
                 case .failure(let error as JobFailure):
                     try await store.fail(claimed.lease, error: error.message, retry: error.retry)
                 case .failure(let error):
@@ -202,6 +209,7 @@ public final class JobWorker: Service, Sendable {
     /// written goes in the next one, so under load a statement (and a commit) serves many jobs.
     private func completeInBatches() async {
         while let batch = await completions.next() {
+            defer { finishing.withLock { jobs in for lease in batch { jobs[lease.jobID] = nil } } }
             do {
                 let done = Set(try await store.complete(batch))
                 let lost = batch.map(\.jobID).filter { !done.contains($0) }
@@ -218,19 +226,25 @@ public final class JobWorker: Service, Sendable {
 
     private func heartbeat() async {
         let leases = running.withLock { $0.values.filter { !$0.abandoned }.map(\.lease) }
+            + finishing.withLock { Array($0.values) }
         guard !leases.isEmpty else { return }
         do {
             let result = try await store.heartbeat(leases, lease: configuration.lease)
-            let lost = running.withLock { jobs -> [Task<Void, Never>] in
+            finishing.withLock { jobs in
+                for lease in result.renewed where jobs[lease.jobID] != nil { jobs[lease.jobID] = lease }
+            }
+            // A finishing job completed since the leases were read is "lost" too: only running ones matter.
+            let lost = running.withLock { jobs -> [(JobID, Task<Void, Never>?)] in
                 for lease in result.renewed { jobs[lease.jobID]?.lease = lease }
                 return result.lost.compactMap { id in
+                    guard jobs[id] != nil else { return nil }
                     jobs[id]?.abandoned = true
-                    return jobs[id]?.task
+                    return (id, jobs[id]?.task)
                 }
             }
-            for task in lost { task.cancel() }
-            if !result.lost.isEmpty {
-                logger.warning("leases lost; their handlers were cancelled", metadata: ["jobs": "\(result.lost)"])
+            for (_, task) in lost { task?.cancel() }
+            if !lost.isEmpty {
+                logger.warning("leases lost; their handlers were cancelled", metadata: ["jobs": "\(lost.map(\.0))"])
             }
         } catch {
             logger.error("heartbeat failed", metadata: ["error": "\(error)"])
