@@ -45,11 +45,12 @@ extension Routes {
         let chain = try await requiredChain(context)
         guard chain.state == "joined" else { throw APIError.notFound("chain \(chain.id) is \(chain.state), not joined yet") }
         let relative = path.replacingOccurrences(of: "{id}", with: chain.id)
-        guard let bytes = FileManager.default.contents(atPath: data.absolute(relative)) else {
+        guard FileManager.default.fileExists(atPath: data.absolute(relative)) else {
             throw APIError.notFound("the file \(relative) of chain \(chain.id) is missing from the data directory")
         }
+        // Streamed from the file in chunks: a long chain's video is not held in memory.
         return Response(status: .ok, headers: [.contentType: type, .cacheControl: "private, max-age=31536000, immutable"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: try await FileIO().loadFile(path: data.absolute(relative), context: context))
     }
 
     private func requiredChain(_ context: ServerContext) async throws -> ChainSummary {
