@@ -85,10 +85,11 @@ func race<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async thr
 }
 
 /// For the workers under test: what they warn of (a failed claim, completion or heartbeat, a lost lease)
-/// goes to stderr, so a job a test waits for in vain says why.
+/// and the rescues of expired leases go to stderr, so a job a test waits for in vain, or that ran once
+/// more than it should, says why.
 let workerLogger: Logger = {
     var logger = Logger(label: "clipkit.jobs.tests")
-    logger.logLevel = .warning
+    logger.logLevel = .notice
     return logger
 }()
 
