@@ -36,11 +36,7 @@ struct LauncherTests {
 
     /// `clipkit` copied alone into an empty directory: whatever it prints there, it printed itself.
     static func launcherAlone() throws -> String {
-        let directory = Fixtures.shared.scratch("launcher-alone")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let copy = directory + "/clipkit"
-        if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: builtBinary("clipkit"), toPath: copy) }
-        return copy
+        try Fixtures.shared.executableAlone(builtBinary("clipkit"), name: "launcher-alone")
     }
 
     @Test("alone in a directory, clipkit answers probe of an ordinary MP4 itself, with the engine's bytes",

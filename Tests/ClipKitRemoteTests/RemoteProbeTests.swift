@@ -239,10 +239,8 @@ struct RemoteProbeTests {
                 #expect(remote.text == local.text.replacingOccurrences(of: path, with: url))
             }
             // `clipkit` alone in a directory (no engine to hand on to) answers the URL itself.
-            let alone = Fixtures.shared.scratch("launcher-alone")
-            try FileManager.default.createDirectory(atPath: alone, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: binary, toPath: alone + "/clipkit")
-            let mixed = try Tool.capture(alone + "/clipkit", ["probe", "--format", "jsonl", url, path])
+            let alone = try Fixtures.shared.executableAlone(binary, name: "launcher-alone")
+            let mixed = try Tool.capture(alone, ["probe", "--format", "jsonl", url, path])
             let engine = try Tool.capture(binary + "-engine", ["probe", "--format", "jsonl", url, path])
             #expect(mixed.status == 0, "\(mixed.stderr)")
             #expect(mixed.stdout == engine.stdout)

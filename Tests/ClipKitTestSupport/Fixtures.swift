@@ -154,6 +154,17 @@ public final class Fixtures: @unchecked Sendable {
     public func scratch(_ name: String) -> String {
         directory + "/\(UUID().uuidString.prefix(8))-\(name)"
     }
+
+    /// `executable` copied alone into a new scratch directory, by `cp`: a copy written by this process
+    /// leaves its write descriptor, for a moment, in any child another test spawns meanwhile, and running
+    /// the copy then fails with "Text file busy" (CI-20).
+    public func executableAlone(_ executable: String, name: String) throws -> String {
+        let folder = scratch(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let copy = folder + "/" + URL(fileURLWithPath: executable).lastPathComponent
+        try Tool.run("/bin/cp", [executable, copy])
+        return copy
+    }
 }
 
 /// The sound formats `Fixtures.voice` makes.
