@@ -21,6 +21,12 @@ public struct Money: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static func zero(_ currency: String) -> Money { Money(0, currency) }
 
+    /// The sum of `amounts` per currency, currencies in order.
+    public static func totals(_ amounts: [Money]) -> [Money] {
+        Dictionary(grouping: amounts, by: \.currency).sorted { $0.key < $1.key }
+            .map { currency, amounts in amounts.reduce(Money.zero(currency), +) }
+    }
+
     public var isZero: Bool { amount.isZero }
     public var isPositive: Bool { amount > 0 }
 

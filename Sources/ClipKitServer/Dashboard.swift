@@ -164,8 +164,7 @@ struct DashboardPage {
         let rows = chains.map { chain -> String in
             let record = chain.record
             let accepted = record.segments.filter { $0.state == "accepted" }.count
-            let billed = Dictionary(grouping: chain.tasks.compactMap(\.billed), by: \.currency).sorted { $0.key < $1.key }
-                .map { currency, amounts in amounts.reduce(Money.zero(currency), +).description }.joined(separator: ", ")
+            let billed = Money.totals(chain.tasks.compactMap(\.billed)).map(\.description).joined(separator: ", ")
             let left = record.budget.flatMap { budgetsByName[$0] }.map { "\($0.left) of \($0.limit)" } ?? "—"
             let state = record.state == "failed"
                 ? "<span class=\"bad\">failed: \(escape(record.report?["error"]?.stringValue ?? ""))</span>" : escape(record.state)

@@ -70,9 +70,7 @@ public struct ChainSummary: Sendable, Hashable, Codable {
         self.budget = budget.map {
             BudgetState(name: $0.name, limit: $0.limit, reserved: $0.reserved, spent: $0.spent, left: $0.left)
         }
-        billed = Dictionary(grouping: tasks.compactMap(\.billed), by: \.currency)
-            .map { currency, amounts in amounts.reduce(Money.zero(currency), +) }
-            .sorted { $0.currency < $1.currency }
+        billed = Money.totals(tasks.compactMap(\.billed))
         let joined = chain.state == "joined" && chain.outputPath != nil
         videoURL = joined ? "/v1/chains/\(chain.id)/video.mp4" : nil
         contactSheetURL = joined ? "/v1/chains/\(chain.id)/seams.png" : nil
