@@ -74,9 +74,10 @@ struct ChainServiceTests {
         }
     }
 
-    @Test("a storyboard estimated over its budget is refused before anything is stored or paid; bad ones are refused with the segment named")
-    func refused() async throws {
-        try await ServiceHarness.with(.sqlite) { h in
+    @Test("a storyboard estimated over its budget is refused before anything is stored or paid; bad ones are refused with the segment named",
+          arguments: LedgerBackend.allCases)
+    func refused(_ backend: LedgerBackend) async throws {
+        try await ServiceHarness.with(backend) { h in
             let board = try await Self.storyboard(3)
             let tight = Money(2.5 * Self.segmentPrice.amount, "CNY")
             await #expect(throws: LedgerError(.budgetExceeded, "")) {
@@ -103,11 +104,12 @@ struct ChainServiceTests {
         }
     }
 
-    @Test("a clip that cannot be stored (clips/ is a file): each task's download job dies, the task says why, the chain tries again and then fails with the reasons")
-    func downloadsDie() async throws {
+    @Test("a clip that cannot be stored (clips/ is a file): each task's download job dies, the task says why, the chain tries again and then fails with the reasons",
+          arguments: LedgerBackend.allCases)
+    func downloadsDie(_ backend: LedgerBackend) async throws {
         var configuration = ServiceHarness.configuration
         configuration.maxAttempts = 2
-        try await ServiceHarness.with(.sqlite, configuration: configuration) { h in
+        try await ServiceHarness.with(backend, configuration: configuration) { h in
             try FileManager.default.createDirectory(atPath: h.data, withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: h.data + "/clips", contents: Data("not a folder".utf8)))
             let chain = try await Self.runUntilSettled(h, try await h.service.startChain(ChainRequest(storyboard: try await Self.storyboard(2))).id)
