@@ -1,10 +1,12 @@
 /// Many small writes in few transactions ("group commit"): a write that arrives while a transaction is
 /// in flight waits for the next one, which carries every write that arrived meanwhile. Under a burst (200
 /// webhook deliveries at once) that is a handful of commits instead of 200, and each caller is still
-/// answered only once its write is committed. A write that throws fails the batch it rode in: every
-/// caller of that batch gets the error, and nothing of the batch is kept.
+/// answered only once its write is committed. The body gets the whole batch, so it can write it in a few
+/// statements rather than a few per write. A body that throws fails the batch: every caller of that
+/// batch gets the error, and nothing of the batch is kept.
 public actor GroupCommit<Write: Sendable, Written: Sendable> {
-    public typealias Body = @Sendable (Write, LedgerTransaction) async throws -> Written
+    /// Writes a batch in its transaction and returns one answer per write, in order.
+    public typealias Body = @Sendable ([Write], LedgerTransaction) async throws -> [Written]
 
     private let store: any LedgerStore
     private let maxBatch: Int
@@ -14,7 +16,7 @@ public actor GroupCommit<Write: Sendable, Written: Sendable> {
 
     /// - Parameters:
     ///   - maxBatch: the most writes in one transaction (a bound on how long one holds the writer).
-    ///   - body: one write, in the batch's transaction.
+    ///   - body: a batch's writes, in its transaction.
     public init(store: any LedgerStore, maxBatch: Int = 256, body: @escaping Body) {
         self.store = store
         self.maxBatch = maxBatch
@@ -41,9 +43,10 @@ public actor GroupCommit<Write: Sendable, Written: Sendable> {
             let writes = batch.map(\.write), body = self.body
             do {
                 let written = try await store.transaction { tx in
-                    var written: [Written] = []
-                    written.reserveCapacity(writes.count)
-                    for write in writes { written.append(try await body(write, tx)) }
+                    let written = try await body(writes, tx)
+                    guard written.count == writes.count else {
+                        throw LedgerError(.database, "a group commit's body answered \(written.count) of \(writes.count) writes")
+                    }
                     return written
                 }
                 for (entry, result) in zip(batch, written) { entry.answer.resume(returning: result) }

@@ -32,9 +32,7 @@ extension Routes {
             throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)
         }
         let webhookID = headers["webhook-id"] ?? ""
-        // WaveSpeed sends the prediction itself; some deliveries wrap it in "data".
-        let json = try? JSONDecoder().decode(JSONValue.self, from: body)
-        let providerTaskID = (json?["data"]?["id"] ?? json?["id"])?.stringValue
+        let providerTaskID = (try? JSONDecoder().decode(DeliveredPrediction.self, from: body))?.taskID
         let recorded = try await webhookIntake.perform(
             ArrivedWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID,
                            body: String(decoding: body, as: UTF8.self)))
@@ -43,32 +41,29 @@ extension Routes {
                                           taskKnown: recorded.delivery.taskID != nil))
     }
 
-    /// Records deliveries (once per webhook id) with their `task.webhook` jobs, many to a transaction:
-    /// a burst of deliveries costs a few commits, and each is answered once its own is committed.
+    /// Records deliveries (once per webhook id) with their `task.webhook` jobs, many to a transaction and
+    /// a few statements: a burst of deliveries costs a few commits, and each is answered once its own is
+    /// committed.
     static func webhookIntake(store: any LedgerStore, tasks: TaskService?) -> GroupCommit<ArrivedWebhook, RecordedWebhook> {
-        GroupCommit(store: store) { arrived, tx in
-            let recorded = try await tx.recordWebhook(provider: arrived.provider, webhookID: arrived.webhookID,
-                                                      providerTaskID: arrived.providerTaskID, body: arrived.body)
-            if recorded.isNew {
-                if let tasks { try await tasks.enqueueWebhook(recorded.delivery, in: tx) } else {
-                    try await TaskService.enqueueWebhook(recorded.delivery, in: tx)
-                }
-            }
-            return RecordedWebhook(delivery: recorded.delivery, isNew: recorded.isNew)
+        let maxAttempts = tasks?.configuration.maxAttempts ?? TaskService.Configuration().maxAttempts
+        return GroupCommit(store: store) { arrivals, tx in
+            let recorded = try await tx.recordWebhooks(arrivals)
+            try await TaskService.enqueueWebhooks(recorded.filter(\.isNew).map(\.delivery), maxAttempts: maxAttempts, in: tx)
+            return recorded
         }
     }
 }
 
-/// A delivery whose signature checked out, to be recorded.
-struct ArrivedWebhook: Sendable {
-    var provider: String
-    var webhookID: String
-    var providerTaskID: String?
-    var body: String
-}
+/// The task a WaveSpeed delivery names: the prediction's "id", or "data.id" when the delivery wraps the
+/// prediction in "data". Only that field is read (the whole body is kept as it came).
+struct DeliveredPrediction: Decodable {
+    var taskID: String?
 
-struct RecordedWebhook: Sendable {
-    var delivery: WebhookDelivery
-    /// False when its webhook id was recorded before.
-    var isNew: Bool
+    private enum Key: String, CodingKey { case id, data }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: Key.self)
+        let wrapped = try? object.nestedContainer(keyedBy: Key.self, forKey: .data)
+        taskID = (try? wrapped?.decodeIfPresent(String.self, forKey: .id)) ?? (try? object.decodeIfPresent(String.self, forKey: .id))
+    }
 }

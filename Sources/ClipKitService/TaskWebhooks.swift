@@ -18,18 +18,20 @@ extension TaskService {
     /// Call it in the transaction that recorded the delivery, only when `recordWebhook` said it is new.
     @discardableResult
     public func enqueueWebhook(_ delivery: WebhookDelivery, in tx: LedgerTransaction) async throws -> Enqueued {
-        try await Self.enqueueWebhook(delivery, maxAttempts: configuration.maxAttempts, in: tx)
+        try await Self.enqueueWebhooks([delivery], maxAttempts: configuration.maxAttempts, in: tx)[0]
     }
 
-    /// The same, for a front end that records deliveries without a service of its own (the job waits for
-    /// a node that runs the service's handlers).
+    /// The same for many deliveries in one statement, for a front end that records deliveries without a
+    /// service of its own (the jobs wait for a node that runs the service's handlers) or a burst's batch.
     @discardableResult
-    public static func enqueueWebhook(_ delivery: WebhookDelivery, maxAttempts: Int = Configuration().maxAttempts,
-                                      in tx: LedgerTransaction) async throws -> Enqueued {
-        try await tx.enqueue(try NewJob(
-            kind: Kind.webhook,
-            encoding: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID),
-            uniqueKey: "\(Kind.webhook):\(delivery.provider):\(delivery.webhookID)", maxAttempts: maxAttempts))
+    public static func enqueueWebhooks(_ deliveries: [WebhookDelivery], maxAttempts: Int = Configuration().maxAttempts,
+                                       in tx: LedgerTransaction) async throws -> [Enqueued] {
+        try await tx.enqueue(deliveries.map { delivery in
+            try NewJob(
+                kind: Kind.webhook,
+                encoding: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID),
+                uniqueKey: "\(Kind.webhook):\(delivery.provider):\(delivery.webhookID)", maxAttempts: maxAttempts)
+        })
     }
 
     /// Polls the delivery's task now (a poll job of its own) and marks the delivery processed. A delivery

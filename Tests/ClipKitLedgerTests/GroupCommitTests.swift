@@ -12,9 +12,11 @@ struct GroupCommitTests {
     func burst(_ backend: LedgerBackend) async throws {
         try await TestLedger.with(backend) { ledger in
             // Keys repeat (300 writes, 250 keys): a repeat in the same batch or a later one finds the first.
-            let intake = GroupCommit<Int, Bool>(store: ledger.store) { number, tx in
-                if number == 299 { throw Refused() }
-                return try await tx.enqueue(NewJob(kind: "test.burst", payload: .object([:]), uniqueKey: "key-\(number < 300 ? number % 250 : number)")).created
+            let intake = GroupCommit<Int, Bool>(store: ledger.store) { numbers, tx in
+                if numbers.contains(299) { throw Refused() }
+                return try await tx.enqueue(numbers.map {
+                    NewJob(kind: "test.burst", payload: .object([:]), uniqueKey: "key-\($0 < 300 ? $0 % 250 : $0)")
+                }).map(\.created)
             }
             let answers = await withTaskGroup(of: (Int, Result<Bool, any Error>).self) { group in
                 for number in 0..<300 {

@@ -77,6 +77,37 @@ import Testing
         }
     }
 
+    @Test("many jobs in one enqueue: each key made once, a taken key returns its job, unkeyed ones all made",
+          arguments: LedgerBackend.allCases)
+    func batchEnqueue(_ backend: LedgerBackend) async throws {
+        try await TestLedger.with(backend) { ledger in
+            let earlier = try await ledger.store.enqueue(NewJob(kind: "poll", uniqueKey: "poll:t-0"))
+            let later = ledger.clock.now.adding(.seconds(60))
+            let batch = [
+                NewJob(kind: "poll", payload: .object(["n": .number(1)]), uniqueKey: "poll:t-0"),
+                NewJob(kind: "poll", payload: .object(["n": .number(2)]), uniqueKey: "poll:t-1", runAt: later, maxAttempts: 3),
+                NewJob(kind: "audit"),
+                NewJob(kind: "poll", payload: .object(["n": .number(4)]), uniqueKey: "poll:t-1"),
+                NewJob(kind: "audit", payload: .object(["n": .number(5)])),
+            ]
+            let answers = try await ledger.store.transaction { try await $0.enqueue(batch) }
+            #expect(answers.map(\.created) == [false, true, true, false, true])
+            #expect(answers[0].job == earlier.job)
+            #expect(answers[1].job == answers[3].job)
+            #expect(answers[1].job.payload == .object(["n": .number(2)]) && answers[1].job.runAt == later && answers[1].job.maxAttempts == 3)
+            #expect(answers[2].job.payload == .object([:]) && answers[4].job.payload == .object(["n": .number(5)]))
+            #expect(answers[2].job.id < answers[4].job.id)
+            let stored = try await ledger.store.jobs(limit: 100)
+            #expect(stored.count == 4)
+            for answer in answers { #expect(try await ledger.store.job(answer.job.id) == answer.job) }
+            // A bad job refuses the whole batch.
+            await #expect(throws: LedgerError.self) {
+                try await ledger.store.transaction { try await $0.enqueue([NewJob(kind: "poll"), NewJob(kind: "")]) }
+            }
+            #expect(try await ledger.store.jobs(limit: 100).count == 4)
+        }
+    }
+
     @Test("racing claimers in several stores never get the same job", arguments: LedgerBackend.allCases)
     func concurrentClaimers(_ backend: LedgerBackend) async throws {
         try await TestLedger.with(backend) { ledger in

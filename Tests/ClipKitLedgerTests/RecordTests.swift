@@ -135,15 +135,21 @@ import Testing
         }
     }
 
+    /// A WaveSpeed task the provider has answered with `providerTaskID`.
+    static func submittedTask(providerTaskID: String, in store: any LedgerStore) async throws -> ProviderTaskRecord {
+        var task = try await store.transaction {
+            try await $0.insertTask(ProviderTaskRecord(provider: "wavespeed", model: "alibaba/wan-2.2/i2v-480p"))
+        }.task
+        task.providerTaskID = providerTaskID
+        try await store.transaction { [task] in try await $0.updateTask(task) }
+        return task
+    }
+
     @Test("webhook deliveries are kept once per webhook id, also for unknown tasks", arguments: LedgerBackend.allCases)
     func webhooks(_ backend: LedgerBackend) async throws {
         try await TestLedger.with(backend) { ledger in
             let store = ledger.store
-            var task = try await store.transaction {
-                try await $0.insertTask(ProviderTaskRecord(provider: "wavespeed", model: "alibaba/wan-2.2/i2v-480p"))
-            }.task
-            task.providerTaskID = "ws-1"
-            try await store.transaction { [task] in try await $0.updateTask(task) }
+            let task = try await Self.submittedTask(providerTaskID: "ws-1", in: store)
             let body = #"{"id":"ws-1","status":"completed","outputs":["https://cdn.example/o.mp4"]}"#
             let deliveries = try await race(6) { _ in
                 try await store.transaction {
@@ -165,6 +171,38 @@ import Testing
             }
             #expect(read.0.map(\.processedAt) == [ledger.clock.now])
             #expect(read.1.map(\.webhookID) == ["msg_2"])
+        }
+    }
+
+    @Test("a batch of deliveries: redeliveries, a repeat inside the batch, known and unknown tasks, one answer each",
+          arguments: LedgerBackend.allCases)
+    func webhookBatch(_ backend: LedgerBackend) async throws {
+        try await TestLedger.with(backend) { ledger in
+            let store = ledger.store
+            let task = try await Self.submittedTask(providerTaskID: "ws-1", in: store)
+            let first = try await store.transaction {
+                try await $0.recordWebhook(provider: "wavespeed", webhookID: "msg_0", providerTaskID: "ws-1", body: "{}")
+            }
+            func arrival(_ provider: String, _ webhookID: String, _ providerTaskID: String?) -> ArrivedWebhook {
+                ArrivedWebhook(provider: provider, webhookID: webhookID, providerTaskID: providerTaskID, body: #"{"n":"\#(webhookID)"}"#)
+            }
+            let batch = [
+                arrival("wavespeed", "msg_0", "ws-1"), arrival("wavespeed", "msg_1", "ws-1"), arrival("wavespeed", "msg_1", "ws-1"),
+                arrival("wavespeed", "msg_2", "ws-unknown"), arrival("wavespeed", "msg_3", nil), arrival("dashscope", "msg_1", "ws-1"),
+            ]
+            let recorded = try await store.transaction { try await $0.recordWebhooks(batch) }
+            #expect(recorded.map(\.isNew) == [false, true, false, true, true, true])
+            #expect(recorded[0].delivery == first.delivery)
+            #expect(recorded[1].delivery == recorded[2].delivery)
+            #expect(Set(recorded.map(\.delivery.id)).count == 5)
+            #expect(recorded.map(\.delivery.webhookID) == batch.map(\.webhookID))
+            #expect(recorded.map(\.delivery.provider) == batch.map(\.provider))
+            #expect(recorded.map(\.delivery.taskID) == [task.id, task.id, task.id, nil, nil, nil])
+            #expect(recorded[1].delivery.body == #"{"n":"msg_1"}"# && recorded[1].delivery.receivedAt == ledger.clock.now)
+            let unmatched = try await store.read { try await $0.unmatchedWebhookDeliveries() }
+            #expect(Set(unmatched.map(\.webhookID)) == ["msg_2", "msg_3", "msg_1"])
+            #expect(try await store.read { try await $0.recentWebhookDeliveries() }.count == 5)
+            #expect(try await store.transaction { try await $0.recordWebhooks([]) }.isEmpty)
         }
     }
 

@@ -16,10 +16,7 @@ extension LedgerTransaction {
     /// Adds a job, or returns the one already holding its unique key.
     /// - Throws: `LedgerError.conflict` for an empty kind or fewer than one attempt.
     public func enqueue(_ new: NewJob) async throws -> Enqueued {
-        guard !new.kind.isEmpty else { throw LedgerError(.conflict, "a job needs a kind") }
-        guard new.maxAttempts >= 1 else {
-            throw LedgerError(.conflict, "job \(new.kind): maxAttempts must be at least 1, not \(new.maxAttempts)")
-        }
+        try new.validate()
         let now = self.now
         let inserted = try await executor.query(
             InsertJob.self,
@@ -33,6 +30,57 @@ extension LedgerTransaction {
             let existing = try await queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE unique_key = $1", [.text(key)])
         else { throw LedgerError(.database, "job \(new.kind) was neither inserted nor found by its unique key") }
         return Enqueued(job: try Self.job(existing), created: false)
+    }
+
+    /// Adds many jobs in one insert (and one read of the keys already taken): what a burst of webhooks
+    /// enqueues in its batch's transaction. Answers in the order of `jobs`; of jobs sharing a unique key,
+    /// the first is added and the rest return it.
+    /// - Throws: `LedgerError.conflict` for an empty kind or fewer than one attempt.
+    public func enqueue(_ jobs: [NewJob]) async throws -> [Enqueued] {
+        guard jobs.count > 1 else { return jobs.isEmpty ? [] : [try await enqueue(jobs[0])] }
+        var firsts: [NewJob] = [], seen: Set<String> = []
+        for job in jobs where job.uniqueKey.map({ seen.insert($0).inserted }) ?? true {
+            try job.validate()
+            firsts.append(job)
+        }
+        let now = self.now
+        var rows: [String] = [], binds: [SQLValue] = [.date(now)]
+        for job in firsts {
+            let n = binds.count
+            rows.append("($\(n + 1), $\(n + 2), $\(n + 3), 'queued', 0, $\(n + 4), $\(n + 5), $1, $1)")
+            binds += [.text(job.kind), try SQLValue(json: job.payload), SQLValue(job.uniqueKey), .int(Int64(job.maxAttempts)),
+                      .date(job.runAt?.roundedToLedgerResolution ?? now)]
+        }
+        let inserted = try await query(InsertJob.statement(values: rows.joined(separator: ", ")), binds).map(Self.job)
+        // Rows come back in no promised order: keyed jobs are matched by key, unkeyed ones (always
+        // inserted) in order.
+        var byKey: [String: Enqueued] = [:], unkeyed: [Job] = []
+        for job in inserted {
+            if let key = job.uniqueKey { byKey[key] = Enqueued(job: job, created: true) } else { unkeyed.append(job) }
+        }
+        let taken = seen.filter { byKey[$0] == nil }.sorted()
+        if !taken.isEmpty {
+            for row in try await query(
+                "SELECT \(Self.jobColumns) FROM jobs WHERE unique_key IN (\(SQLDialect.placeholders(from: 1, count: taken.count)))",
+                taken.map(SQLValue.text))
+            {
+                let job = try Self.job(row)
+                if let key = job.uniqueKey { byKey[key] = Enqueued(job: job, created: false) }
+            }
+        }
+        unkeyed.sort { $0.id < $1.id }
+        var answered: Set<String> = [], nextUnkeyed = unkeyed.makeIterator()
+        return try jobs.map { job in
+            guard let key = job.uniqueKey else {
+                guard let made = nextUnkeyed.next() else { throw LedgerError(.database, "job \(job.kind) was not inserted") }
+                return Enqueued(job: made, created: true)
+            }
+            guard var answer = byKey[key] else {
+                throw LedgerError(.database, "job \(job.kind) was neither inserted nor found by its unique key")
+            }
+            if !answered.insert(key).inserted { answer.created = false }
+            return answer
+        }
     }
 
     /// Claims up to `limit` runnable jobs (queued, `runAt` passed, of `kinds` or any kind when nil),
@@ -292,15 +340,31 @@ extension LedgerTransaction {
     }
 }
 
+extension NewJob {
+    /// - Throws: `LedgerError.conflict` for an empty kind or fewer than one attempt.
+    func validate() throws {
+        guard !kind.isEmpty else { throw LedgerError(.conflict, "a job needs a kind") }
+        guard maxAttempts >= 1 else {
+            throw LedgerError(.conflict, "job \(kind): maxAttempts must be at least 1, not \(maxAttempts)")
+        }
+    }
+}
+
 /// The enqueue: one statement per job, so prepared on PostgreSQL.
 enum InsertJob: FixedStatement {
-    static let sql = """
+    static let sql = statement(values: "($1, $2, $3, 'queued', 0, $4, $5, $6, $6)")
+    static let parameters: [SQLValue.Kind] = [.text, .json, .text, .int, .date, .date]
+
+    /// The insert of the jobs in `values` (rows of kind, payload, unique key, 'queued', 0, max attempts,
+    /// run at, created at, updated at), skipping any whose unique key is taken.
+    static func statement(values: String) -> String {
+        """
         INSERT INTO jobs (kind, payload, unique_key, state, attempts, max_attempts, run_at, created_at, updated_at)
-        VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)
+        VALUES \(values)
         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
         RETURNING \(LedgerTransaction.jobColumns)
         """
-    static let parameters: [SQLValue.Kind] = [.text, .json, .text, .int, .date, .date]
+    }
 }
 
 extension JobLease {

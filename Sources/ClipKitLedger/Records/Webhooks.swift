@@ -17,6 +17,29 @@ public struct WebhookDelivery: Sendable, Hashable, Identifiable {
     public var processedAt: Date?
 }
 
+/// A delivery whose signature checked out, to be recorded.
+public struct ArrivedWebhook: Sendable, Hashable {
+    public var provider: String
+    public var webhookID: String
+    public var providerTaskID: String?
+    public var body: String
+
+    public init(provider: String, webhookID: String, providerTaskID: String?, body: String) {
+        self.provider = provider
+        self.webhookID = webhookID
+        self.providerTaskID = providerTaskID
+        self.body = body
+    }
+}
+
+/// What recording an arrival found.
+public struct RecordedWebhook: Sendable, Hashable {
+    public var delivery: WebhookDelivery
+    /// False when its provider and webhook id were recorded before (a redelivery: acknowledge it, do not
+    /// act on it again), also earlier in the same batch.
+    public var isNew: Bool
+}
+
 extension LedgerTransaction {
     static let webhookColumns = "id, provider, webhook_id, provider_task_id, task_id, body, received_at, processed_at"
 
@@ -26,23 +49,64 @@ extension LedgerTransaction {
     public func recordWebhook(provider: String, webhookID: String, providerTaskID: String?, body: String) async throws
         -> (delivery: WebhookDelivery, isNew: Bool)
     {
+        let recorded = try await recordWebhooks([
+            ArrivedWebhook(provider: provider, webhookID: webhookID, providerTaskID: providerTaskID, body: body)
+        ])[0]
+        return (recorded.delivery, recorded.isNew)
+    }
+
+    /// Records many deliveries in two statements whatever their number (a burst of webhooks is bound by
+    /// statements, not rows): one insert of them all, each looking up its task inside it, then one read
+    /// of those whose webhook id was taken. Answers in the order of `arrivals`; of arrivals sharing a
+    /// provider and webhook id, the first is recorded and the rest are its redeliveries.
+    public func recordWebhooks(_ arrivals: [ArrivedWebhook]) async throws -> [RecordedWebhook] {
+        struct Key: Hashable { var provider, webhookID: String }
+        var firsts: [ArrivedWebhook] = [], seen: Set<Key> = []
+        for arrival in arrivals where seen.insert(Key(provider: arrival.provider, webhookID: arrival.webhookID)).inserted {
+            firsts.append(arrival)
+        }
+        guard !firsts.isEmpty else { return [] }
         let now = self.now
-        // One statement: the task is looked up inside the insert (a webhook burst is bound by statements).
-        let inserted = try await queryOne(
+        var rows: [String] = [], binds: [SQLValue] = [.date(now)]
+        for arrival in firsts {
+            let n = binds.count
+            rows.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), "
+                + "(SELECT id FROM provider_tasks WHERE provider = $\(n + 2) AND provider_task_id = $\(n + 4)), $\(n + 5), $1, NULL)")
+            binds += [.text(RecordID.make("webhook", at: now)), .text(arrival.provider), .text(arrival.webhookID),
+                      SQLValue(arrival.providerTaskID), .text(arrival.body)]
+        }
+        var recorded: [Key: RecordedWebhook] = [:]
+        for row in try await query(
             """
-            INSERT INTO webhook_deliveries (\(Self.webhookColumns))
-            VALUES ($1, $2, $3, $4, (SELECT id FROM provider_tasks WHERE provider = $2 AND provider_task_id = $4), $5, $6, NULL)
+            INSERT INTO webhook_deliveries (\(Self.webhookColumns)) VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (provider, webhook_id) DO NOTHING RETURNING \(Self.webhookColumns)
-            """,
-            [.text(RecordID.make("webhook", at: now)), .text(provider), .text(webhookID), SQLValue(providerTaskID),
-             .text(body), .date(now)])
-        if let inserted { return (try Self.webhook(inserted), true) }
-        guard
-            let existing = try await queryOne(
-                "SELECT \(Self.webhookColumns) FROM webhook_deliveries WHERE provider = $1 AND webhook_id = $2",
-                [.text(provider), .text(webhookID)])
-        else { throw LedgerError(.database, "webhook \(webhookID) of \(provider) was neither recorded nor found") }
-        return (try Self.webhook(existing), false)
+            """, binds)
+        {
+            let delivery = try Self.webhook(row)
+            recorded[Key(provider: delivery.provider, webhookID: delivery.webhookID)] = RecordedWebhook(delivery: delivery, isNew: true)
+        }
+        let taken = firsts.filter { recorded[Key(provider: $0.provider, webhookID: $0.webhookID)] == nil }
+        for provider in Set(taken.map(\.provider)) {
+            let ids = taken.filter { $0.provider == provider }.map(\.webhookID)
+            for row in try await query(
+                """
+                SELECT \(Self.webhookColumns) FROM webhook_deliveries
+                WHERE provider = $1 AND webhook_id IN (\(SQLDialect.placeholders(from: 2, count: ids.count)))
+                """, [.text(provider)] + ids.map(SQLValue.text))
+            {
+                let delivery = try Self.webhook(row)
+                recorded[Key(provider: provider, webhookID: delivery.webhookID)] = RecordedWebhook(delivery: delivery, isNew: false)
+            }
+        }
+        var answered: Set<Key> = []
+        return try arrivals.map { arrival in
+            let key = Key(provider: arrival.provider, webhookID: arrival.webhookID)
+            guard var answer = recorded[key] else {
+                throw LedgerError(.database, "webhook \(arrival.webhookID) of \(arrival.provider) was neither recorded nor found")
+            }
+            if !answered.insert(key).inserted { answer.isNew = false }
+            return answer
+        }
     }
 
     /// Marks a delivery acted on.
