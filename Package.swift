@@ -181,6 +181,8 @@ let package = Package(
             name: "ClipKitRemoteTests",
             dependencies: ["ClipKitRemote", "ClipKitMedia", "ClipKitCore", "ClipKitTestSupport", "ClipKitFileServer"]
         ),
+        // bench/service.sh's burst generator: many connections, one request each at once, timed per request.
+        .executableTarget(name: "ClipKitBurstBench", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "bench/Burst"),
         // bench/remote-probe.sh's loopback server of clip URLs.
         .executableTarget(name: "ClipKitRemoteBench", dependencies: ["ClipKitFileServer"], path: "bench/RemoteProbe"),
         // Fixtures made with ffmpeg and ffprobe/ffmpeg oracles, shared by the test targets.

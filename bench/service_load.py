@@ -4,18 +4,11 @@
   service_load.py clips BASE TOKEN FILE --mode upload|url [--route /v1/clips|/v1/probe] [--clients 16] [--requests 400]
       POST the clip to ROUTE from CLIENTS keep-alive connections at once: the file's bytes (upload),
       or {"url"} naming it on a loopback HTTP server this script starts (url).
-  service_load.py webhooks BASE SECRET [--deliveries 200]
-      DELIVERIES signed WaveSpeed webhooks (webhook-signature v3, HMAC-SHA256 of "id.timestamp.body")
-      sent at the same moment from as many open connections; each answer must be 2xx.
-  service_load.py floor BASE [--deliveries 200]
-      the same burst of GET /healthz: the generator's own floor (no database, no signature check).
 
 Prints one JSON object: requests, seconds, per_second, p50_ms, p99_ms (client-side latency of each
 request, Python's own overhead included), statuses.
 """
 import argparse
-import hashlib
-import hmac
 import http.client
 import http.server
 import json
@@ -23,7 +16,6 @@ import statistics
 import threading
 import time
 import urllib.parse
-import uuid
 
 
 def connection(base):
@@ -140,40 +132,6 @@ def clips(args):
     return run_clients(args.clients, per_client, Sender(args.base, post))
 
 
-def webhooks(args):
-    secret = args.secret[len("whsec_"):] if args.secret.startswith("whsec_") else args.secret
-    key = secret.encode()
-
-    def sign(_):
-        task = "bench-%s" % uuid.uuid4().hex
-        body = json.dumps({"id": task, "status": "completed", "outputs": []}, separators=(",", ":")).encode()
-        webhook_id = "msg_" + uuid.uuid4().hex
-        timestamp = str(int(time.time()))
-        signature = hmac.new(key, ("%s.%s." % (webhook_id, timestamp)).encode() + body, hashlib.sha256).hexdigest()
-        return body, {"Content-Type": "application/json", "webhook-id": webhook_id,
-                      "webhook-timestamp": timestamp, "webhook-signature": "v3," + signature}
-
-    def deliver(conn, signed):
-        body, headers = signed
-        conn.request("POST", "/v1/webhooks/wavespeed", body=body, headers=headers)
-        answer = conn.getresponse()
-        answer.read()
-        return answer.status
-
-    return run_clients(args.deliveries, 1, Sender(args.base, deliver, sign))
-
-
-def floor(args):
-    """The same burst against GET /healthz (no database, no signature): what this generator can measure."""
-    def get(conn, _):
-        conn.request("GET", "/healthz")
-        answer = conn.getresponse()
-        answer.read()
-        return answer.status
-
-    return run_clients(args.deliveries, 1, Sender(args.base, get))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -183,14 +141,8 @@ def main():
     c.add_argument("--route", choices=["/v1/clips", "/v1/probe"], default="/v1/clips")
     c.add_argument("--clients", type=int, default=16)
     c.add_argument("--requests", type=int, default=400)
-    w = commands.add_parser("webhooks")
-    w.add_argument("base"), w.add_argument("secret")
-    w.add_argument("--deliveries", type=int, default=200)
-    f = commands.add_parser("floor")
-    f.add_argument("base")
-    f.add_argument("--deliveries", type=int, default=200)
     args = parser.parse_args()
-    result = {"clips": clips, "webhooks": webhooks, "floor": floor}[args.command](args)
+    result = clips(args)
     print(json.dumps(result))
 
 
