@@ -12,12 +12,19 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Every miss throws, and throwing is most of the cost: the commonest kinds first (strings and
+        // objects, which records and payloads are made of). The order is safe for JSONDecoder, which never
+        // reads one kind as another (a decoder that reads `true` as a string would need Bool first).
         if c.decodeNil() {
             self = .null
-        } else if let value = try? c.decode(Bool.self) {
-            self = .bool(value)
         } else if let value = try? c.decode(String.self) {
             self = .string(value)
+        } else if let value = try? c.decode([String: JSONValue].self) {
+            self = .object(value)
+        } else if let value = try? c.decode([JSONValue].self) {
+            self = .array(value)
+        } else if let value = try? c.decode(Bool.self) {
+            self = .bool(value)
         } else if let value = try? c.decode(Decimal.self) {
             self = .number(value)
         } else if let value = try? c.decode(Double.self), value.isFinite {
@@ -25,10 +32,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
             // (which no JSON can hold).
             let near = Decimal(value)
             self = .number(!near.isNaN ? near : value.magnitude < 1 ? 0 : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude)
-        } else if let value = try? c.decode([JSONValue].self) {
-            self = .array(value)
-        } else if let value = try? c.decode([String: JSONValue].self) {
-            self = .object(value)
         } else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
         }

@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitLedger
 import Foundation
 
@@ -12,6 +13,14 @@ extension TaskService {
         var delivery: String
         var provider: String
         var providerTaskID: String?
+
+        /// What `JSONValue(encoding:)` makes of it, built directly: a burst's batch enqueues hundreds, and
+        /// encoding to bytes and back was a tenth of the intake's time.
+        var json: JSONValue {
+            var object: [String: JSONValue] = ["delivery": .string(delivery), "provider": .string(provider)]
+            if let providerTaskID { object["providerTaskID"] = .string(providerTaskID) }
+            return .object(object)
+        }
     }
 
     /// Enqueues the processing of a recorded delivery, once per delivery (`task.webhook:PROVIDER:WEBHOOKID`).
@@ -27,9 +36,9 @@ extension TaskService {
     public static func enqueueWebhooks(_ deliveries: [WebhookDelivery], maxAttempts: Int = Configuration().maxAttempts,
                                        in tx: LedgerTransaction) async throws -> [Enqueued] {
         try await tx.enqueue(deliveries.map { delivery in
-            try NewJob(
+            NewJob(
                 kind: Kind.webhook,
-                encoding: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID),
+                payload: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID).json,
                 uniqueKey: "\(Kind.webhook):\(delivery.provider):\(delivery.webhookID)", maxAttempts: maxAttempts)
         })
     }

@@ -9,8 +9,11 @@ enum RecordID {
         var value = [UInt8](repeating: 0, count: 16)
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         for index in 0..<6 { value[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+        // Two draws, not ten: each draw of the system generator is a system call.
         var generator = SystemRandomNumberGenerator()
-        for index in 6..<16 { value[index] = UInt8.random(in: 0...255, using: &generator) }
+        let random = (generator.next() as UInt64, generator.next() as UInt64)
+        for index in 6..<14 { value[index] = UInt8(truncatingIfNeeded: random.0 >> (8 * (index - 6))) }
+        for index in 14..<16 { value[index] = UInt8(truncatingIfNeeded: random.1 >> (8 * (index - 14))) }
         // 128 bits as 26 five-bit digits, the first carrying the top 3 bits.
         var text: [UInt8] = []
         text.reserveCapacity(26)
