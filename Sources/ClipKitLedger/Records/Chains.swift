@@ -69,8 +69,8 @@ extension LedgerTransaction {
             INSERT INTO chains (\(Self.chainColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             ON CONFLICT (id) DO NOTHING RETURNING id
             """,
-            [.text(stored.id), .text(stored.provider), try SQLValue(json: stored.storyboard), SQLValue(stored.budget),
-             .text(stored.state), SQLValue(stored.outputPath), try SQLValue(json: stored.report), .date(stored.createdAt)])
+            [.text(stored.id), .text(stored.provider), SQLValue(json: stored.storyboard), SQLValue(stored.budget),
+             .text(stored.state), SQLValue(stored.outputPath), SQLValue(json: stored.report), .date(stored.createdAt)])
         guard row != nil else { throw LedgerError(.conflict, "a chain with id \(stored.id) is already in the ledger") }
         for index in stored.segments.indices {
             stored.segments[index].updatedAt = stored.createdAt
@@ -94,7 +94,7 @@ extension LedgerTransaction {
             UPDATE chains SET state = $2, output_path = COALESCE($3, output_path), report = COALESCE($4, report),
                 updated_at = $5
             WHERE id = $1 RETURNING id
-            """, [.text(id), .text(state), SQLValue(outputPath), try SQLValue(json: report), .date(now)])
+            """, [.text(id), .text(state), SQLValue(outputPath), SQLValue(json: report), .date(now)])
         guard !rows.isEmpty else { throw LedgerError(.notFound, "no chain \(id) in the ledger") }
     }
 

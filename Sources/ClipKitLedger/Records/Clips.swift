@@ -55,7 +55,7 @@ extension LedgerTransaction {
             ON CONFLICT (id) DO NOTHING RETURNING id
             """,
             [.text(stored.id), .text(stored.path), .text(stored.sha256), .int(stored.byteCount), SQLValue(stored.sourceURL),
-             SQLValue(stored.taskID), try SQLValue(json: stored.probe), try SQLValue(json: stored.verification),
+             SQLValue(stored.taskID), SQLValue(json: stored.probe), SQLValue(json: stored.verification),
              .json(try JSONText.encode(stored.frames)), .date(stored.createdAt)])
         guard row != nil else { throw LedgerError(.conflict, "a clip with id \(stored.id) is already in the ledger") }
         return stored
@@ -66,7 +66,7 @@ extension LedgerTransaction {
     public func updateClip(_ clip: ClipRecord) async throws {
         let rows = try await query(
             "UPDATE clips SET verification = $2, frames = $3, task_id = $4 WHERE id = $1 RETURNING id",
-            [.text(clip.id), try SQLValue(json: clip.verification), .json(try JSONText.encode(clip.frames)),
+            [.text(clip.id), SQLValue(json: clip.verification), .json(try JSONText.encode(clip.frames)),
              SQLValue(clip.taskID)])
         guard !rows.isEmpty else { throw LedgerError(.notFound, "no clip \(clip.id) in the ledger") }
     }

@@ -138,8 +138,8 @@ extension LedgerTransaction {
             WHERE id = $1 RETURNING id
             """,
             [.text(task.id), SQLValue(task.providerTaskID), SQLValue(task.endpoint),
-             try SQLValue(json: task.request.map(TaskRecord.sanitized)), SQLValue(task.status), .text(task.state),
-             try SQLValue(json: task.usage), SQLValue(task.billed?.amount), SQLValue(task.billed?.currency),
+             SQLValue(json: task.request.map(TaskRecord.sanitized)), SQLValue(task.status), .text(task.state),
+             SQLValue(json: task.usage), SQLValue(task.billed?.amount), SQLValue(task.billed?.currency),
              SQLValue(task.outputURL), SQLValue(task.clipID), SQLValue(task.contentFlagged), SQLValue(task.errorCode),
              SQLValue(task.errorMessage), .date(now)])
         guard !rows.isEmpty else { throw LedgerError(.notFound, "no task \(task.id) in the ledger") }
@@ -222,8 +222,8 @@ extension LedgerTransaction {
 
     private static func taskBinds(_ task: ProviderTaskRecord) throws -> [SQLValue] {
         [.text(task.id), SQLValue(task.requestKey), .text(task.provider), .text(task.model), SQLValue(task.providerTaskID),
-         SQLValue(task.endpoint), try SQLValue(json: task.request), SQLValue(task.status), .text(task.state),
-         try SQLValue(json: task.usage), SQLValue(task.billed?.amount), SQLValue(task.billed?.currency),
+         SQLValue(task.endpoint), SQLValue(json: task.request), SQLValue(task.status), .text(task.state),
+         SQLValue(json: task.usage), SQLValue(task.billed?.amount), SQLValue(task.billed?.currency),
          SQLValue(task.outputURL), SQLValue(task.clipID), SQLValue(task.contentFlagged), SQLValue(task.errorCode),
          SQLValue(task.errorMessage), SQLValue(task.chainID), SQLValue(task.segment)]
     }

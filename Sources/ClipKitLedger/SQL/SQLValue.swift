@@ -27,13 +27,7 @@ enum SQLValue: Sendable, Hashable {
     init(_ value: Decimal?) { self = value.map(SQLValue.decimal) ?? .null }
 
     /// A JSON value as JSON text, keys sorted so equal values are equal text.
-    init(json value: JSONValue?) throws {
-        guard let value else {
-            self = .null
-            return
-        }
-        self = .json(try JSONText.encode(value))
-    }
+    init(json value: JSONValue?) { self = value.map { .json($0.jsonText) } ?? .null }
 }
 
 /// The ledger's one way of turning values into JSON text and back.
