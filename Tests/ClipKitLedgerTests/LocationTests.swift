@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitPostgresHarness
 import Foundation
 import Testing
@@ -125,5 +126,27 @@ import Testing
         await #expect(throws: LedgerError.unavailable) { try await store.transaction { _ in } }
         await #expect(throws: LedgerError.unavailable) { try await store.read { _ in } }
         try await store.close()  // a second close is a no-op
+    }
+
+    @Test("a SQLite ledger's WAL is copied into its file beside the commits, not by the commit that fills it")
+    func backgroundCheckpoint() async throws {
+        try await TestLedger.with(.sqlite) { ledger in
+            guard case .sqlite(let path) = ledger.location else { return }
+            func bytes(_ file: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
+            let before = bytes(path)
+            // 2 MB of payloads: 500 pages, far below the backstop at which a commit checkpoints itself.
+            let payload = JSONValue.string(String(repeating: "x", count: 100_000))
+            for batch in 0..<4 {
+                try await ledger.store.transaction { tx in
+                    for index in 0..<5 { _ = try await tx.enqueue(NewJob(kind: "bulk", payload: payload, uniqueKey: "bulk-\(batch)-\(index)")) }
+                }
+            }
+            #expect(bytes(path + "-wal") > 2_000_000)
+            // The checkpointer wakes every half second; a generous bound, never a timing claim.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while bytes(path) < before + 2_000_000, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(bytes(path) >= before + 2_000_000, "the ledger file still holds \(bytes(path)) bytes")
+            #expect(try await ledger.store.jobs(limit: 100).count == 20)
+        }
     }
 }

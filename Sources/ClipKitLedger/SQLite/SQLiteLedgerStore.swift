@@ -14,6 +14,10 @@ import Synchronization
 ///
 /// `synchronous=NORMAL`: a commit survives a crash of the process; after a power cut the last
 /// commits may be lost (never corrupted), SQLite's usual trade in WAL mode.
+///
+/// The WAL is copied into the database file by a `WALCheckpointer` on a connection of its own, not by
+/// the commit that happens to fill it: SQLite's automatic checkpoint made one commit in every few of a
+/// webhook burst's batches wait several milliseconds, and the burst's whole batch with it.
 public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     public let options: LedgerOptions
@@ -23,16 +27,19 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let writer: SQLiteConnection
     private let writeLock = AsyncSemaphore(count: 1)
     private let readers: SQLiteReaderPool
+    private let checkpointer: WALCheckpointer
     private let threads: NIOThreadPool
     private let closed = Mutex(false)
 
     private init(
-        path: String, options: LedgerOptions, writer: SQLiteConnection, readers: SQLiteReaderPool, threads: NIOThreadPool
+        path: String, options: LedgerOptions, writer: SQLiteConnection, readers: SQLiteReaderPool,
+        checkpointer: WALCheckpointer, threads: NIOThreadPool
     ) {
         self.path = path
         self.options = options
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.threads = threads
     }
 
@@ -55,12 +62,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         // Each store has threads of its own: a statement waiting for another process's write lock sleeps
         // in SQLite's busy handler, and must not hold a thread that this store's lock holder needs.
+        // The writer, the readers and the checkpointer's connection, a thread each.
         let readerCount = min(max(1, options.maximumConnections), maximumReaders)
-        let threads = NIOThreadPool(numberOfThreads: 1 + readerCount)
+        let threads = NIOThreadPool(numberOfThreads: 2 + readerCount)
         threads.start()
         var connections: [SQLiteConnection] = []
         do {
-            for _ in 0...readerCount { connections.append(try await openConnection(absolute, threads: threads)) }
+            for _ in 0...(readerCount + 1) { connections.append(try await openConnection(absolute, threads: threads)) }
         } catch {
             for connection in connections { try? await connection.close() }
             try? await threads.shutdownGracefully()
@@ -68,7 +76,8 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         let store = SQLiteLedgerStore(
             path: absolute, options: options, writer: connections[0],
-            readers: SQLiteReaderPool(Array(connections.dropFirst())), threads: threads)
+            readers: SQLiteReaderPool(Array(connections[1...readerCount])),
+            checkpointer: WALCheckpointer(connection: connections[readerCount + 1]), threads: threads)
         return try await Schema.prepared(store)
     }
 
@@ -88,6 +97,11 @@ public final class SQLiteLedgerStore: LedgerStore {
             try await executor.execute("PRAGMA synchronous = NORMAL")
             try await executor.execute("PRAGMA busy_timeout = 10000")
             try await executor.execute("PRAGMA foreign_keys = ON")
+            // A statement's journal (kept to undo one statement of a transaction) in memory, not in a
+            // temporary file: a burst's multi-row insert wrote a temporary file for every batch.
+            try await executor.execute("PRAGMA temp_store = MEMORY")
+            // Only a backstop (40 MB) for a checkpointer that cannot keep up: see WALCheckpointer.
+            try await executor.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         } catch {
             try? await connection.close()
             throw LedgerError(.unavailable, "cannot open the ledger \(path): \(error)")
@@ -102,6 +116,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func transaction<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
         try await writeLock.withPlace {
             try ensureOpen()
+            defer { checkpointer.noteCommit() }
             return try await Self.inTransaction(SQLiteExecutor(connection: writer), begin: "BEGIN IMMEDIATE") { executor in
                 try await body(LedgerTransaction(executor: executor, backend: .sqlite, clock: options.clock))
             }
@@ -144,6 +159,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func close() async throws {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         await writeLock.wait()
+        await checkpointer.stop()
         try? await writer.close()
         await readers.closeAll()
         try? await threads.shutdownGracefully()
@@ -178,6 +194,44 @@ final class SQLiteReaderPool: Sendable {
 
     func closeAll() async {
         for connection in all { try? await connection.close() }
+    }
+}
+
+/// Copies the WAL into the database file on a connection of its own, half a second after the last
+/// checkpoint when anything was committed since: beside the writer (a passive checkpoint takes no lock a
+/// writer or a reader waits for), never inside a commit.
+final class WALCheckpointer: Sendable {
+    /// SQLite's own checkpoint, left on the writer only for a WAL this long (40 MB of 4 KiB pages).
+    static let backstopPages = 10_000
+
+    private let connection: SQLiteConnection
+    private let commits = Atomic<Int>(0)
+    private let loop: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    init(connection: SQLiteConnection, interval: Duration = .milliseconds(500)) {
+        self.connection = connection
+        // Weakly held: a store dropped without `close()` ends the loop at its next wake.
+        let task = Task { [weak self] in
+            var checkpointed = 0
+            while (try? await Task.sleep(for: interval)) != nil, let self {
+                let committed = self.commits.load(ordering: .relaxed)
+                guard committed != checkpointed else { continue }
+                checkpointed = committed
+                // A failed checkpoint (the file busy with another process's) is the next one's to do.
+                _ = try? await self.connection.query("PRAGMA wal_checkpoint(PASSIVE)")
+            }
+        }
+        loop.withLock { $0 = task }
+    }
+
+    func noteCommit() { commits.add(1, ordering: .relaxed) }
+
+    /// Ends the loop and closes its connection.
+    func stop() async {
+        guard let task = loop.withLock({ $0.take() }) else { return }
+        task.cancel()
+        await task.value
+        try? await connection.close()
     }
 }
 
