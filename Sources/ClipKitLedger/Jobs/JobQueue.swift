@@ -20,7 +20,7 @@ extension LedgerTransaction {
         let now = self.now
         let inserted = try await executor.query(
             InsertJob.self,
-            [.text(new.kind), try SQLValue(json: new.payload), SQLValue(new.uniqueKey), .int(Int64(new.maxAttempts)),
+            [.text(new.kind), SQLValue(json: new.payload), SQLValue(new.uniqueKey), .int(Int64(new.maxAttempts)),
              .date(new.runAt?.roundedToLedgerResolution ?? now), .date(now)]
         ).first
         if let inserted { return Enqueued(job: try Self.job(inserted), created: true) }
@@ -34,7 +34,8 @@ extension LedgerTransaction {
 
     /// Adds many jobs in one insert (and one read of the keys already taken): what a burst of webhooks
     /// enqueues in its batch's transaction. Answers in the order of `jobs`; of jobs sharing a unique key,
-    /// the first is added and the rest return it.
+    /// the first is added and the rest return it. The insert returns only ids: an added job is what was
+    /// asked for, so it is not read back (a batch's payloads would be decoded again for nothing).
     /// - Throws: `LedgerError.conflict` for an empty kind or fewer than one attempt.
     public func enqueue(_ jobs: [NewJob]) async throws -> [Enqueued] {
         guard jobs.count > 1 else { return jobs.isEmpty ? [] : [try await enqueue(jobs[0])] }
@@ -48,16 +49,23 @@ extension LedgerTransaction {
         for job in firsts {
             let n = binds.count
             rows.append("($\(n + 1), $\(n + 2), $\(n + 3), 'queued', 0, $\(n + 4), $\(n + 5), $1, $1)")
-            binds += [.text(job.kind), try SQLValue(json: job.payload), SQLValue(job.uniqueKey), .int(Int64(job.maxAttempts)),
+            binds += [.text(job.kind), SQLValue(json: job.payload), SQLValue(job.uniqueKey), .int(Int64(job.maxAttempts)),
                       .date(job.runAt?.roundedToLedgerResolution ?? now)]
         }
-        let inserted = try await query(InsertJob.statement(values: rows.joined(separator: ", ")), binds).map(Self.job)
-        // Rows come back in no promised order: keyed jobs are matched by key, unkeyed ones (always
-        // inserted) in order.
-        var byKey: [String: Enqueued] = [:], unkeyed: [Job] = []
-        for job in inserted {
-            if let key = job.uniqueKey { byKey[key] = Enqueued(job: job, created: true) } else { unkeyed.append(job) }
+        func added(_ job: NewJob, id: JobID) -> Enqueued {
+            Enqueued(job: Job(id: id, kind: job.kind, payload: job.payload, uniqueKey: job.uniqueKey, state: .queued, attempts: 0,
+                              maxAttempts: job.maxAttempts, runAt: job.runAt?.roundedToLedgerResolution ?? now,
+                              createdAt: now, updatedAt: now), created: true)
         }
+        // Rows come back in no promised order: keyed jobs are matched by key, unkeyed ones (always
+        // inserted, ids given in the order of the rows) in order.
+        var insertedKeys: [String: JobID] = [:], unkeyedIDs: [JobID] = []
+        for row in try await query(InsertJob.statement(values: rows.joined(separator: ", "), returning: "id, unique_key"), binds) {
+            let id = JobID(try row.int64("id"))
+            if let key = try row.optionalString("unique_key") { insertedKeys[key] = id } else { unkeyedIDs.append(id) }
+        }
+        var byKey: [String: Enqueued] = [:]
+        for job in firsts { if let key = job.uniqueKey, let id = insertedKeys[key] { byKey[key] = added(job, id: id) } }
         let taken = seen.filter { byKey[$0] == nil }.sorted()
         if !taken.isEmpty {
             for row in try await query(
@@ -68,12 +76,11 @@ extension LedgerTransaction {
                 if let key = job.uniqueKey { byKey[key] = Enqueued(job: job, created: false) }
             }
         }
-        unkeyed.sort { $0.id < $1.id }
-        var answered: Set<String> = [], nextUnkeyed = unkeyed.makeIterator()
+        var answered: Set<String> = [], nextUnkeyedID = unkeyedIDs.sorted().makeIterator()
         return try jobs.map { job in
             guard let key = job.uniqueKey else {
-                guard let made = nextUnkeyed.next() else { throw LedgerError(.database, "job \(job.kind) was not inserted") }
-                return Enqueued(job: made, created: true)
+                guard let id = nextUnkeyedID.next() else { throw LedgerError(.database, "job \(job.kind) was not inserted") }
+                return added(job, id: id)
             }
             guard var answer = byKey[key] else {
                 throw LedgerError(.database, "job \(job.kind) was neither inserted nor found by its unique key")
@@ -356,13 +363,13 @@ enum InsertJob: FixedStatement {
     static let parameters: [SQLValue.Kind] = [.text, .json, .text, .int, .date, .date]
 
     /// The insert of the jobs in `values` (rows of kind, payload, unique key, 'queued', 0, max attempts,
-    /// run at, created at, updated at), skipping any whose unique key is taken.
-    static func statement(values: String) -> String {
+    /// run at, created at, updated at), skipping any whose unique key is taken, answering `returning`.
+    static func statement(values: String, returning: String = LedgerTransaction.jobColumns) -> String {
         """
         INSERT INTO jobs (kind, payload, unique_key, state, attempts, max_attempts, run_at, created_at, updated_at)
         VALUES \(values)
         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
-        RETURNING \(LedgerTransaction.jobColumns)
+        RETURNING \(returning)
         """
     }
 }

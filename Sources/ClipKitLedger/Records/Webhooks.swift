@@ -55,10 +55,10 @@ extension LedgerTransaction {
         return (recorded.delivery, recorded.isNew)
     }
 
-    /// Records many deliveries in two statements whatever their number (a burst of webhooks is bound by
-    /// statements, not rows): one insert of them all, each looking up its task inside it, then one read
-    /// of those whose webhook id was taken. Answers in the order of `arrivals`; of arrivals sharing a
-    /// provider and webhook id, the first is recorded and the rest are its redeliveries.
+    /// Records many deliveries in a few statements whatever their number (a burst of webhooks is bound
+    /// by statements, not rows): one read of the tasks they name, one insert of them all, then one read of
+    /// those whose webhook id was taken. Answers in the order of `arrivals`; of arrivals sharing a provider
+    /// and webhook id, the first is recorded and the rest are its redeliveries.
     public func recordWebhooks(_ arrivals: [ArrivedWebhook]) async throws -> [RecordedWebhook] {
         struct Key: Hashable { var provider, webhookID: String }
         var firsts: [ArrivedWebhook] = [], seen: Set<Key> = []
@@ -67,22 +67,45 @@ extension LedgerTransaction {
         }
         guard !firsts.isEmpty else { return [] }
         let now = self.now
-        var rows: [String] = [], binds: [SQLValue] = [.date(now)]
+        // The ledger's tasks by provider and provider task id: a plain read, so the insert below is plain
+        // values (a lookup inside each of its rows cost SQLite more to compile than to run).
+        var tasks: [String: [String: String]] = [:]
+        for provider in Set(firsts.map(\.provider)) {
+            let named = Set(firsts.filter { $0.provider == provider }.compactMap(\.providerTaskID)).sorted()
+            guard !named.isEmpty else { continue }
+            for row in try await query(
+                """
+                SELECT provider_task_id, id FROM provider_tasks
+                WHERE provider = $1 AND provider_task_id IN (\(SQLDialect.placeholders(from: 2, count: named.count)))
+                """, [.text(provider)] + named.map(SQLValue.text))
+            {
+                tasks[provider, default: [:]][try row.string("provider_task_id")] = try row.string("id")
+            }
+        }
+        var rows: [String] = [], binds: [SQLValue] = [.date(now)], made: [WebhookDelivery] = []
         for arrival in firsts {
             let n = binds.count
-            rows.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), "
-                + "(SELECT id FROM provider_tasks WHERE provider = $\(n + 2) AND provider_task_id = $\(n + 4)), $\(n + 5), $1, NULL)")
-            binds += [.text(RecordID.make("webhook", at: now)), .text(arrival.provider), .text(arrival.webhookID),
-                      SQLValue(arrival.providerTaskID), .text(arrival.body)]
+            let delivery = WebhookDelivery(
+                id: RecordID.make("webhook", at: now), provider: arrival.provider, webhookID: arrival.webhookID,
+                providerTaskID: arrival.providerTaskID, taskID: arrival.providerTaskID.flatMap { tasks[arrival.provider]?[$0] },
+                body: arrival.body, receivedAt: now, processedAt: nil)
+            rows.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6), $1, NULL)")
+            binds += [.text(delivery.id), .text(delivery.provider), .text(delivery.webhookID), SQLValue(delivery.providerTaskID),
+                      SQLValue(delivery.taskID), .text(delivery.body)]
+            made.append(delivery)
         }
-        var recorded: [Key: RecordedWebhook] = [:]
+        // Only the ids of the rows inserted come back; the rest is what was inserted.
+        var insertedIDs: Set<String> = []
         for row in try await query(
             """
             INSERT INTO webhook_deliveries (\(Self.webhookColumns)) VALUES \(rows.joined(separator: ", "))
-            ON CONFLICT (provider, webhook_id) DO NOTHING RETURNING \(Self.webhookColumns)
+            ON CONFLICT (provider, webhook_id) DO NOTHING RETURNING id
             """, binds)
         {
-            let delivery = try Self.webhook(row)
+            insertedIDs.insert(try row.string("id"))
+        }
+        var recorded: [Key: RecordedWebhook] = [:]
+        for delivery in made where insertedIDs.contains(delivery.id) {
             recorded[Key(provider: delivery.provider, webhookID: delivery.webhookID)] = RecordedWebhook(delivery: delivery, isNew: true)
         }
         let taken = firsts.filter { recorded[Key(provider: $0.provider, webhookID: $0.webhookID)] == nil }
