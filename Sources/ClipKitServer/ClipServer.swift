@@ -2,6 +2,7 @@ import ClipKitLedger
 import ClipKitListening
 import ClipKitService
 import Foundation
+import ClipKitProviders
 import Hummingbird
 import Logging
 import NIOCore
@@ -143,6 +144,8 @@ final class Routes: Sendable {
     let configuration: ServerConfiguration
     let metrics = ServerMetrics()
     let webhookIntake: GroupCommit<ArrivedWebhook, RecordedWebhook>
+    /// Nil without a WAVESPEED_WEBHOOK_SECRET.
+    let webhookVerifier: WebhookVerifier?
     private let names = Mutex<[String]>([])
 
     init(store: any LedgerStore, data: DataDirectory, configuration: ServerConfiguration) {
@@ -150,6 +153,7 @@ final class Routes: Sendable {
         self.data = data
         self.configuration = configuration
         webhookIntake = Self.webhookIntake(store: store, tasks: configuration.tasks)
+        webhookVerifier = configuration.webhookSecret.flatMap { $0.isEmpty ? nil : WebhookVerifier(secret: $0) }
     }
 
     var registered: [String] { names.withLock { $0 } }

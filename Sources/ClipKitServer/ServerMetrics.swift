@@ -10,15 +10,25 @@ import Synchronization
 /// process-wide `MetricsSystem`, so several servers (in tests) never share counters.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    /// The webhook counters made once: the registry's lookup cost each of a burst's deliveries a lock and hashes.
+    private let webhookCounters: [String: Counter]
     /// Job kinds seen in the queue: a state a kind no longer has is shown as 0, not its last count.
     private let kinds = Mutex<Set<String>>([])
     private static let jobBuckets: [Duration] = [.milliseconds(10), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
                                                  .seconds(30), .seconds(120), .seconds(600)]
 
+    init() {
+        let registry = self.registry
+        webhookCounters = Dictionary(uniqueKeysWithValues: ["accepted", "duplicate", "rejected"].map { ($0, Self.webhookCounter($0, in: registry)) })
+    }
+
     /// A webhook delivery: `accepted` (new), `duplicate` (a redelivery) or `rejected` (bad signature or time).
     func webhook(_ result: String) {
-        registry.makeCounter(name: "clipkit_webhooks_total", labels: [("result", result)],
-                             help: "WaveSpeed webhook deliveries by result").increment()
+        (webhookCounters[result] ?? Self.webhookCounter(result, in: registry)).increment()
+    }
+
+    private static func webhookCounter(_ result: String, in registry: PrometheusCollectorRegistry) -> Counter {
+        registry.makeCounter(name: "clipkit_webhooks_total", labels: [("result", result)], help: "WaveSpeed webhook deliveries by result")
     }
 
     /// Bytes of a clip stored, by how it came (`upload`, `url`).

@@ -18,7 +18,7 @@ extension Routes {
     /// 300 s), records the delivery once per `webhook-id` and enqueues one `task.webhook` job for it, in one
     /// transaction (shared with the deliveries arriving meanwhile); the work happens in the job (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger does not know is recorded too.
     @Sendable func waveSpeedWebhook(_ request: Request, _ context: ServerContext) async throws -> Response {
-        guard let secret = configuration.webhookSecret, !secret.isEmpty else {
+        guard let verifier = webhookVerifier else {
             throw APIError(.serviceUnavailable, "notConfigured", "the server has no WAVESPEED_WEBHOOK_SECRET; it cannot check webhooks")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -26,7 +26,7 @@ extension Routes {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         do {
-            try WebhookVerifier(secret: secret).verify(body: body, headers: headers)
+            try verifier.verify(body: body, headers: headers)
         } catch let rejection as WebhookVerifier.Rejection {
             metrics.webhook("rejected")
             throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)

@@ -118,6 +118,24 @@ struct WebhookTests {
         let padded = ["webhook-id": "\t\(id) ", "webhook-timestamp": " \(timestamp)", "webhook-signature": "v3,\(hex) \t"]
         try WebhookVerifier(secret: "whsec_topsecret").verify(body: Data(body.utf8), headers: padded,
                                                               now: Date(timeIntervalSince1970: 1_700_000_100))
+        // Upper-case hex, and a rotated key's signature beside the current one, pass; hex that is not hex
+        // is a malformed signature, a signature of another key a mismatch.
+        let now = Date(timeIntervalSince1970: 1_700_000_100)
+        for accepted in ["v3,\(hex.uppercased())", "v1,abcd v3,\(String(repeating: "0", count: 64)) v3,\(hex)"] {
+            var rotated = headers
+            rotated["Webhook-Signature"] = accepted
+            try WebhookVerifier(secret: "whsec_topsecret").verify(body: Data(body.utf8), headers: rotated, now: now)
+        }
+        for (signature, rejection) in [("v3,\(hex.dropLast())", WebhookVerifier.Rejection.malformedSignature("v3,\(hex.dropLast())")),
+                                       ("v3,zz", .malformedSignature("v3,zz")), ("v3,", .malformedSignature("v3,")),
+                                       ("v2,\(hex)", .malformedSignature("v2,\(hex)")),
+                                       ("v3,\(String(repeating: "ab", count: 32))", .signatureMismatch)] {
+            var forged = headers
+            forged["Webhook-Signature"] = signature
+            #expect(throws: rejection, "\(signature)") {
+                try WebhookVerifier(secret: "whsec_topsecret").verify(body: Data(body.utf8), headers: forged, now: now)
+            }
+        }
         // Timestamps that parse as numbers but are not Unix seconds (INF crashed the server: schemathesis).
         for bad in ["INF", "nan", "1e9", "-5", "0x10", " ", "99999999999999999999"] {
             var forged = headers
