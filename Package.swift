@@ -218,7 +218,8 @@ let package = Package(
         .testTarget(
             name: "ClipKitServiceTests",
             dependencies: ["ClipKitService", "ClipKitLedger", "ClipKitProviders", "ClipKitSandbox", "ClipKitAudit", "ClipKitCore",
-                           "ClipKitMedia", "ClipKitChain", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness"]
+                           "ClipKitMedia", "ClipKitChain", "ClipKitTestSupport", "ClipKitSandboxTestSupport", "ClipKitPostgresHarness",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ClipKitCLITests",

@@ -7,6 +7,7 @@ import ClipKitSandbox
 import ClipKitSandboxTestSupport
 import ClipKitService
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -67,7 +68,7 @@ struct ServiceHarness {
         let worker = JobWorker(store: ledger, configuration: .init(
             concurrency: 4, heartbeatInterval: .seconds(2), idleDelay: .milliseconds(20), rescueInterval: .milliseconds(500),
             retry: .backoff(Backoff(base: .milliseconds(50), maximum: .seconds(1)))),
-            handlers: service.handlers().filter { kinds?.contains($0.key) ?? true })
+            handlers: service.handlers().filter { kinds?.contains($0.key) ?? true }, logger: workerLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.run() }
             defer { worker.stop() }
@@ -98,6 +99,15 @@ struct ServiceHarness {
 
     func clips() async throws -> [ClipRecord] { try await ledger.read { try await $0.clips() } }
 }
+
+/// What the service tests' workers warn of (a failed heartbeat or completion, a lost lease) and their
+/// rescues of expired leases, on stderr: a job that went dead under CI's load says why (CI-24: a submit
+/// job "whose lease expired before the job finished", twice, with nothing to tell what held it).
+let workerLogger: Logger = {
+    var logger = Logger(label: "clipkit.service.tests")
+    logger.logLevel = .notice
+    return logger
+}()
 
 /// A t2v request the sandbox renders quickly.
 func lighthouse(_ prompt: String = "a lighthouse at dusk") -> TaskRequest {
