@@ -6,6 +6,46 @@ import Testing
 @testable import ClipKitLedger
 
 @Suite("Job worker") struct JobWorkerTests {
+    @Test("a job retried and claimed again while its first claim is still winding up keeps its heartbeats",
+          arguments: LedgerBackend.allCases)
+    func reclaimedJobKeepsItsLease(_ backend: LedgerBackend) async throws {
+        // More places than jobs, so that each job is claimed again the moment it is retried; each second
+        // attempt outlives its lease. Each first attempt fails and is retried at once, with heartbeats sent every few milliseconds so
+        // that one is in flight whenever a claim changes hands, and every answer of the store comes late,
+        // as under CI's load, so that a claim's winding up overlaps the next claim. Before the fix, a heartbeat's answer about
+        // the first claim abandoned the second, or the first claim's ending removed the second's entry
+        // from the heartbeats: its lease expired and, on its last attempt, it died (CI-24).
+        try await TestLedger.with(backend, realTime: true) { ledger in
+            let runs = Tally()
+            try await ledger.store.transaction { tx in
+                for index in 0..<12 { _ = try await tx.enqueue(NewJob(kind: "flaky", uniqueKey: "flaky-\(index)", maxAttempts: 2)) }
+            }
+            let handlers: [String: JobWorker.Handler] = [
+                "flaky": { context in
+                    runs.add("attempt \(context.lease.attempt)")
+                    if context.lease.attempt == 1 { throw JobFailure.retry(after: .zero, "HTTP 429") }
+                    try await Task.sleep(for: .milliseconds(3500))
+                }
+            ]
+            let worker = JobWorker(
+                store: LateAnswers(ledger.store),
+                configuration: .init(concurrency: 24, lease: .seconds(3), heartbeatInterval: .milliseconds(2),
+                                     idleDelay: .milliseconds(1), rescueInterval: .milliseconds(50)),
+                handlers: handlers, logger: workerLogger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                try await waitUntil("every job is final") {
+                    try await ledger.store.jobCounts().allSatisfy { $0.state.isFinal }
+                }
+                worker.stop()
+                try await group.waitForAll()
+            }
+            let jobs = try await ledger.store.jobs(kind: "flaky")
+            #expect(jobs.map(\.state) == Array(repeating: .succeeded, count: 12), "\(jobs.map { "\($0.id) \($0.state) \($0.lastError ?? "")" })")
+            #expect(runs.counts == ["attempt 1": 12, "attempt 2": 12])
+        }
+    }
+
     @Test("workers run every job once, retry a failing one and bury a permanent failure", arguments: LedgerBackend.allCases)
     func runsJobs(_ backend: LedgerBackend) async throws {
         try await TestLedger.with(backend, realTime: true) { ledger in
@@ -130,6 +170,35 @@ import Testing
 }
 
 /// How many times each handler ran, from racing tasks.
+/// A store whose every scope answers up to 20 ms after it committed: a loaded machine's late resumes,
+/// which open the windows between one step of a worker and the next.
+final class LateAnswers: LedgerStore {
+    let store: any LedgerStore
+    init(_ store: any LedgerStore) { self.store = store }
+    var backend: LedgerBackend { store.backend }
+    var location: LedgerLocation { store.location }
+    var options: LedgerOptions { store.options }
+
+    private func late<T>(_ value: T) async -> T {
+        try? await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
+        return value
+    }
+
+    func transaction<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
+        await late(try await store.transaction(body))
+    }
+
+    func autocommit<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
+        await late(try await store.autocommit(body))
+    }
+
+    func read<T: Sendable>(_ body: (LedgerTransaction) async throws -> T) async throws -> T {
+        await late(try await store.read(body))
+    }
+
+    func close() async throws { try await store.close() }
+}
+
 final class Tally: Sendable {
     private let values = Mutex<[String: Int]>([:])
     func add(_ key: String) { values.withLock { $0[key, default: 0] += 1 } }

@@ -101,8 +101,8 @@ struct ServiceHarness {
 }
 
 /// What the service tests' workers warn of (a failed heartbeat or completion, a lost lease) and their
-/// rescues of expired leases, on stderr: a job that went dead under CI's load says why (CI-24: a submit
-/// job "whose lease expired before the job finished", twice, with nothing to tell what held it).
+/// rescues of expired leases, on stderr: a job that went dead under CI's load says why (CI-24's submit
+/// job "whose lease expired before the job finished" had said nothing).
 let workerLogger: Logger = {
     var logger = Logger(label: "clipkit.service.tests")
     logger.logLevel = .notice

@@ -164,10 +164,17 @@ public final class JobWorker: Service, Sendable {
         running.withLock { $0[claimed.job.id] = RunningJob(lease: claimed.lease) }
         let task = Task {
             await self.execute(claimed)
-            self.running.withLock { $0[claimed.job.id] = nil }
+            // Only this claim's entry: a job that failed and was retried may be running here again already,
+            // under a new claim whose entry the heartbeats must keep renewing (removing it let that lease
+            // expire, and a job on its last attempt die: CI-24).
+            self.running.withLock { jobs in
+                if jobs[claimed.job.id]?.lease.token == claimed.lease.token { jobs[claimed.job.id] = nil }
+            }
             self.slots.release(1)
         }
-        running.withLock { $0[claimed.job.id]?.task = task }
+        running.withLock { jobs in
+            if jobs[claimed.job.id]?.lease.token == claimed.lease.token { jobs[claimed.job.id]?.task = task }
+        }
     }
 
     private func execute(_ claimed: ClaimedJob) async {
@@ -228,16 +235,19 @@ public final class JobWorker: Service, Sendable {
         let leases = running.withLock { $0.values.filter { !$0.abandoned }.map(\.lease) }
             + finishing.withLock { Array($0.values) }
         guard !leases.isEmpty else { return }
+        // What the answer applies to: the claims sent, not a later claim of the same job (one that failed,
+        // was retried and claimed again here while this heartbeat was under way).
+        let sent = Dictionary(leases.map { ($0.jobID, $0.token) }, uniquingKeysWith: { first, _ in first })
         do {
             let result = try await store.heartbeat(leases, lease: configuration.lease)
             finishing.withLock { jobs in
-                for lease in result.renewed where jobs[lease.jobID] != nil { jobs[lease.jobID] = lease }
+                for lease in result.renewed where jobs[lease.jobID]?.token == lease.token { jobs[lease.jobID] = lease }
             }
             // A finishing job completed since the leases were read is "lost" too: only running ones matter.
             let lost = running.withLock { jobs -> [(JobID, Task<Void, Never>?)] in
-                for lease in result.renewed { jobs[lease.jobID]?.lease = lease }
+                for lease in result.renewed where jobs[lease.jobID]?.lease.token == lease.token { jobs[lease.jobID]?.lease = lease }
                 return result.lost.compactMap { id in
-                    guard jobs[id] != nil else { return nil }
+                    guard let job = jobs[id], job.lease.token == sent[id] else { return nil }
                     jobs[id]?.abandoned = true
                     return (id, jobs[id]?.task)
                 }
