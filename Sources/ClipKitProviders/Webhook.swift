@@ -123,4 +123,3 @@ public struct WebhookVerifier: Sendable {
         return bytes
     }
 }
-

@@ -1,8 +1,8 @@
 import ClipKitLedger
 import ClipKitListening
+import ClipKitProviders
 import ClipKitService
 import Foundation
-import ClipKitProviders
 import Hummingbird
 import Logging
 import NIOCore

@@ -224,6 +224,7 @@ final class WALCheckpointer: Sendable {
         loop.withLock { $0 = task }
     }
 
+    /// After each write scope (one rolled back only costs a checkpoint that finds nothing new).
     func noteCommit() { commits.add(1, ordering: .relaxed) }
 
     /// Ends the loop and closes its connection.
