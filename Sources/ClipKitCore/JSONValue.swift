@@ -150,6 +150,8 @@ extension JSONValue {
         }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// A JSON string: quote and backslash escaped, control characters as JSON's short escapes or \u00XX.
     private static func write(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
@@ -163,9 +165,8 @@ extension JSONValue {
             case 0x0C: bytes += #"\f"#.utf8
             case 0x0D: bytes += #"\r"#.utf8
             case ..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 bytes += #"\u00"#.utf8
-                bytes += [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                bytes += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
             default: bytes.append(byte)
             }
         }

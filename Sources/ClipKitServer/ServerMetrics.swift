@@ -11,25 +11,25 @@ import Synchronization
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// The webhook counters made once: the registry's lookup cost each of a burst's deliveries a lock and hashes.
-    private let webhookCounters: [String: Counter]
+    private let webhookCounters: [WebhookResult: Counter]
     /// Job kinds seen in the queue: a state a kind no longer has is shown as 0, not its last count.
     private let kinds = Mutex<Set<String>>([])
     private static let jobBuckets: [Duration] = [.milliseconds(10), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
                                                  .seconds(30), .seconds(120), .seconds(600)]
 
+    /// What became of a webhook delivery: `accepted` (new), `duplicate` (a redelivery) or `rejected` (bad
+    /// signature or time).
+    enum WebhookResult: String, CaseIterable { case accepted, duplicate, rejected }
+
     init() {
         let registry = self.registry
-        webhookCounters = Dictionary(uniqueKeysWithValues: ["accepted", "duplicate", "rejected"].map { ($0, Self.webhookCounter($0, in: registry)) })
+        webhookCounters = Dictionary(uniqueKeysWithValues: WebhookResult.allCases.map { result in
+            (result, registry.makeCounter(name: "clipkit_webhooks_total", labels: [("result", result.rawValue)],
+                                          help: "WaveSpeed webhook deliveries by result"))
+        })
     }
 
-    /// A webhook delivery: `accepted` (new), `duplicate` (a redelivery) or `rejected` (bad signature or time).
-    func webhook(_ result: String) {
-        (webhookCounters[result] ?? Self.webhookCounter(result, in: registry)).increment()
-    }
-
-    private static func webhookCounter(_ result: String, in registry: PrometheusCollectorRegistry) -> Counter {
-        registry.makeCounter(name: "clipkit_webhooks_total", labels: [("result", result)], help: "WaveSpeed webhook deliveries by result")
-    }
+    func webhook(_ result: WebhookResult) { webhookCounters[result]?.increment() }
 
     /// Bytes of a clip stored, by how it came (`upload`, `url`).
     func clipBytes(_ count: Int64, source: String) {

@@ -28,7 +28,7 @@ extension Routes {
         do {
             try verifier.verify(body: body, headers: headers)
         } catch let rejection as WebhookVerifier.Rejection {
-            metrics.webhook("rejected")
+            metrics.webhook(.rejected)
             throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)
         }
         let webhookID = headers["webhook-id"] ?? ""
@@ -36,7 +36,7 @@ extension Routes {
         let recorded = try await webhookIntake.perform(
             ArrivedWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID,
                            body: String(decoding: body, as: UTF8.self)))
-        metrics.webhook(recorded.isNew ? "accepted" : "duplicate")
+        metrics.webhook(recorded.isNew ? .accepted : .duplicate)
         return jsonResponse(WebhookAnswer(delivery: recorded.delivery.id, duplicate: !recorded.isNew,
                                           taskKnown: recorded.delivery.taskID != nil))
     }
