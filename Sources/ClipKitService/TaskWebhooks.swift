@@ -23,7 +23,7 @@ extension TaskService {
         }
     }
 
-    /// Enqueues the processing of a recorded delivery, once per delivery (`task.webhook:PROVIDER:WEBHOOKID`).
+    /// Enqueues the processing of a recorded delivery, once per delivery (`task.webhook:DELIVERY`).
     /// Call it in the transaction that recorded the delivery, only when `recordWebhook` said it is new.
     @discardableResult
     public func enqueueWebhook(_ delivery: WebhookDelivery, in tx: LedgerTransaction) async throws -> Enqueued {
@@ -39,7 +39,9 @@ extension TaskService {
             NewJob(
                 kind: Kind.webhook,
                 payload: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID).json,
-                uniqueKey: "\(Kind.webhook):\(delivery.provider):\(delivery.webhookID)", maxAttempts: maxAttempts)
+                // The delivery's id, not the provider's webhook id: ours grow with time, so a burst's keys go
+                // to the end of the key index instead of to a page each (the delivery is once per webhook id).
+                uniqueKey: "\(Kind.webhook):\(delivery.id)", maxAttempts: maxAttempts)
         })
     }
 
