@@ -136,10 +136,9 @@ import Testing
             let before = bytes(path)
             // 2 MB of payloads: 500 pages, far below the backstop at which a commit checkpoints itself.
             let payload = JSONValue.string(String(repeating: "x", count: 100_000))
-            for batch in 0..<4 {
-                try await ledger.store.transaction { tx in
-                    for index in 0..<5 { _ = try await tx.enqueue(NewJob(kind: "bulk", payload: payload, uniqueKey: "bulk-\(batch)-\(index)")) }
-                }
+            // In one transaction: a checkpoint between two would let the next restart the WAL from its start.
+            try await ledger.store.transaction { tx in
+                for index in 0..<20 { _ = try await tx.enqueue(NewJob(kind: "bulk", payload: payload, uniqueKey: "bulk-\(index)")) }
             }
             #expect(bytes(path + "-wal") > 2_000_000)
             // The checkpointer wakes every half second; a generous bound, never a timing claim.
