@@ -298,8 +298,24 @@ extension TaskService {
 
     /// Joins the accepted clips into `chains/ID.mp4` (seam frames dropped, colour matched to the first
     /// clip) with a contact sheet of the seams, and records the report. A rerun writes the same files again.
+    /// A join that cannot be done (the clips do not concatenate) fails the chain at once; any other error
+    /// (the disk, the contact sheet) is retried, and fails the chain when it ends the job for good, so that
+    /// no chain is left joining for ever.
     func joinChainStep(_ context: JobContext) async throws {
         let id = try context.job.payload(as: ChainPayload.self).chain
+        do {
+            try await join(id, context)
+        } catch {
+            if context.endsForGood(error) {
+                try? await ledger.transaction { tx in
+                    try await tx.updateChain(id, state: "failed", report: .object(["error": .string("the join failed for good: \(error)")]))
+                }
+            }
+            throw error
+        }
+    }
+
+    private func join(_ id: String, _ context: JobContext) async throws {
         let (chain, clips) = try await ledger.read { tx -> (ChainRecord?, [ClipRecord]) in
             guard let chain = try await tx.chain(id) else { return (nil, []) }
             var clips: [ClipRecord] = []

@@ -217,8 +217,7 @@ public final class TaskService: Sendable {
             do {
                 try await step(context)
             } catch {
-                let dies = !(error is CancellationError) && (context.isLastAttempt || (error as? JobFailure)?.retry == .never)
-                if dies, let id = try? context.job.payload(as: StepPayload.self).task {
+                if context.endsForGood(error), let id = try? context.job.payload(as: StepPayload.self).task {
                     try? await self.ledger.transaction { tx in
                         guard var task = try await tx.task(id), task.clipID == nil, task.errorCode == nil else { return }
                         task.errorCode = "clipkit.stepFailed"

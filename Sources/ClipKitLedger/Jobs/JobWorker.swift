@@ -325,6 +325,13 @@ public struct JobContext: Sendable {
     /// No retry is left after this run: a step records its failure on what it works for instead of throwing.
     public var isLastAttempt: Bool { lease.attempt >= lease.maxAttempts }
 
+    /// Whether `error`, thrown by this run's handler, ends the job for good (dead): not a cancellation
+    /// (a stopping worker's), and this the last attempt or a failure retrying cannot help. A handler
+    /// that must not leave what it works for half done records the failure on it when this holds.
+    public func endsForGood(_ error: any Error) -> Bool {
+        !(error is CancellationError) && (isLastAttempt || (error as? JobFailure)?.retry == .never)
+    }
+
     /// Marks the job succeeded inside `tx`, beside the handler's own writes: if the lease was lost
     /// meanwhile, this throws `LedgerError.leaseLost` and the whole transaction is rolled back. The
     /// worker then does not complete the job again.
