@@ -308,6 +308,8 @@ extension TaskService {
         } catch {
             if context.endsForGood(error) {
                 try? await ledger.transaction { tx in
+                    // Another run may have joined it meanwhile (this one's lease was lost).
+                    guard try await tx.chain(id)?.state == "joining" else { return }
                     try await tx.updateChain(id, state: "failed", report: .object(["error": .string("the join failed for good: \(error)")]))
                 }
             }
