@@ -36,8 +36,9 @@ public final class GroupCommit<Write: Sendable, Written: Sendable>: Sendable {
         try await withCheckedThrowingContinuation { answer in
             let startsFlush = queue.withLock { queue in
                 queue.waiting.append((write, answer))
-                defer { queue.flushing = true }
-                return !queue.flushing
+                let idle = !queue.flushing
+                queue.flushing = true
+                return idle
             }
             if startsFlush { Task(executorPreference: store.writeExecutor) { await self.flush() } }
         }

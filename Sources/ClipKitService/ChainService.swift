@@ -203,7 +203,7 @@ extension TaskService {
                     _ = try await tx.enqueue(NewJob(kind: Kind.chainJoin, encoding: ChainPayload(chain: id), uniqueKey: "chain.join:\(id)",
                                                     maxAttempts: configuration.maxAttempts))
                 case .fail(let reason):
-                    try await tx.updateChain(id, state: "failed", report: .object(["error": .string(reason)]))
+                    try await Self.markFailed(id, reason, in: tx)
                 }
                 try await context.complete(in: tx)
             }
@@ -257,9 +257,14 @@ extension TaskService {
 
     private func failChain(_ id: String, _ reason: String, _ context: JobContext) async throws {
         try await ledger.transaction { tx in
-            try await tx.updateChain(id, state: "failed", report: .object(["error": .string(reason)]))
+            try await Self.markFailed(id, reason, in: tx)
             try await context.complete(in: tx)
         }
+    }
+
+    /// A failed chain: its state, and the reason as its report's `error`.
+    private static func markFailed(_ id: String, _ reason: String, in tx: LedgerTransaction) async throws {
+        try await tx.updateChain(id, state: "failed", report: .object(["error": .string(reason)]))
     }
 
     /// Enqueues `chain.advance` once per cause (`start`, or the id of the task whose end it follows).
@@ -310,7 +315,7 @@ extension TaskService {
                 try? await ledger.transaction { tx in
                     // Another run may have joined it meanwhile (this one's lease was lost).
                     guard try await tx.chain(id)?.state == "joining" else { return }
-                    try await tx.updateChain(id, state: "failed", report: .object(["error": .string("the join failed for good: \(error)")]))
+                    try await Self.markFailed(id, "the join failed for good: \(error)", in: tx)
                 }
             }
             throw error

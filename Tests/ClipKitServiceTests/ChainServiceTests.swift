@@ -22,15 +22,18 @@ struct ChainServiceTests {
     /// What one 5-second 480P wan2.2-i2v-flash segment is estimated and billed at.
     static let segmentPrice = PriceBook.builtIn.rule(provider: "dashscope", model: "wan2.2-i2v-flash", tier: .p480)!.charge(seconds: 5)!
 
-    /// A harness (2 attempts a job) whose data directory has a file where `folder` should be: nothing
-    /// can be written there.
-    static func withFileInPlace(of folder: String, _ backend: LedgerBackend, _ body: (ServiceHarness) async throws -> Void) async throws {
+    /// A 2-segment chain run until it settles (2 attempts a job) in a data directory that has a file
+    /// where `folder` should be, so nothing can be written there; it must end failed.
+    static func failedChain(withFileInPlaceOf folder: String, _ backend: LedgerBackend,
+                            _ body: (ServiceHarness, ChainSummary) async throws -> Void) async throws {
         var configuration = ServiceHarness.configuration
         configuration.maxAttempts = 2
         try await ServiceHarness.with(backend, configuration: configuration) { h in
             try FileManager.default.createDirectory(atPath: h.data, withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: h.data + "/" + folder, contents: Data("not a folder".utf8)))
-            try await body(h)
+            let chain = try await Self.runUntilSettled(h, try await h.service.startChain(ChainRequest(storyboard: try await Self.storyboard(2))).id)
+            #expect(chain.state == "failed")
+            try await body(h, chain)
         }
     }
 
@@ -119,9 +122,7 @@ struct ChainServiceTests {
     @Test("a clip that cannot be stored (clips/ is a file): each task's download job dies, the task says why, the chain tries again and then fails with the reasons",
           arguments: LedgerBackend.allCases)
     func downloadsDie(_ backend: LedgerBackend) async throws {
-        try await Self.withFileInPlace(of: "clips", backend) { h in
-            let chain = try await Self.runUntilSettled(h, try await h.service.startChain(ChainRequest(storyboard: try await Self.storyboard(2))).id)
-            #expect(chain.state == "failed")
+        try await Self.failedChain(withFileInPlaceOf: "clips", backend) { h, chain in
             #expect(chain.segments[0].tasks.count == 3 && chain.segments[0].tasks.allSatisfy { $0.error?.contains("task.download failed for good") == true },
                     "\(chain.segments[0].tasks)")
             #expect(chain.error?.contains("segment 1 failed 3 times") == true, "\(chain.error ?? "")")
@@ -132,9 +133,7 @@ struct ChainServiceTests {
     @Test("a join that cannot be written (chains/ is a file) is retried, then fails the chain with the reason instead of leaving it joining",
           arguments: LedgerBackend.allCases)
     func joinDies(_ backend: LedgerBackend) async throws {
-        try await Self.withFileInPlace(of: "chains", backend) { h in
-            let chain = try await Self.runUntilSettled(h, try await h.service.startChain(ChainRequest(storyboard: try await Self.storyboard(2))).id)
-            #expect(chain.state == "failed")
+        try await Self.failedChain(withFileInPlaceOf: "chains", backend) { h, chain in
             #expect(chain.error?.contains("the join failed for good") == true, "\(chain.error ?? "")")
             #expect(chain.segments.allSatisfy { $0.tasks.count == 1 }, "both segments were generated once: only the join failed")
             let join = try #require(try await h.ledger.jobs(limit: 100).first { $0.kind == "chain.join" })
