@@ -1,24 +1,18 @@
-import Synchronization
-
 /// Many small writes in few transactions ("group commit"): a write that arrives while a transaction is
 /// in flight waits for the next one, which carries every write that arrived meanwhile. Under a burst (200
 /// webhook deliveries at once) that is a handful of commits instead of 200, and each caller is still
 /// answered only once its write is committed. The body gets the whole batch, so it can write it in a few
 /// statements rather than a few per write. A body that throws fails the batch: every caller of that
 /// batch gets the error, and nothing of the batch is kept.
-///
-/// The batches run where the store runs its writers (`LedgerStore.writeExecutor`): between two
-/// transactions they then do not queue behind the tasks of the requests they are about to answer.
-public final class GroupCommit<Write: Sendable, Written: Sendable>: Sendable {
+public actor GroupCommit<Write: Sendable, Written: Sendable> {
     /// Writes a batch in its transaction and returns one answer per write, in order.
     public typealias Body = @Sendable ([Write], LedgerTransaction) async throws -> [Written]
-    private typealias Waiting = (write: Write, answer: CheckedContinuation<Written, any Error>)
 
     private let store: any LedgerStore
     private let maxBatch: Int
     private let body: Body
-    /// The writes not yet in a batch, and whether a flush is running (it takes them all before it ends).
-    private let queue = Mutex<(waiting: [Waiting], flushing: Bool)>(([], false))
+    private var waiting: [(write: Write, answer: CheckedContinuation<Written, any Error>)] = []
+    private var flushing = false
 
     /// - Parameters:
     ///   - maxBatch: the most writes in one transaction (a bound on how long one holds the writer).
@@ -34,18 +28,18 @@ public final class GroupCommit<Write: Sendable, Written: Sendable>: Sendable {
     /// - Throws: what `body` threw for any write of the batch, or the transaction's `LedgerError`.
     public func perform(_ write: Write) async throws -> Written {
         try await withCheckedThrowingContinuation { answer in
-            let startsFlush = queue.withLock { queue in
-                queue.waiting.append((write, answer))
-                let idle = !queue.flushing
-                queue.flushing = true
-                return idle
+            waiting.append((write, answer))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
             }
-            if startsFlush { Task(executorPreference: store.writeExecutor) { await self.flush() } }
         }
     }
 
     private func flush() async {
-        while let batch = nextBatch() {
+        while !waiting.isEmpty {
+            let batch = Array(waiting.prefix(maxBatch))
+            waiting.removeFirst(batch.count)
             let writes = batch.map(\.write), body = self.body
             do {
                 let written = try await store.transaction { tx in
@@ -60,18 +54,6 @@ public final class GroupCommit<Write: Sendable, Written: Sendable>: Sendable {
                 for entry in batch { entry.answer.resume(throwing: error) }
             }
         }
-    }
-
-    /// The next batch, or nil (and the flush over) when nothing waits.
-    private func nextBatch() -> [Waiting]? {
-        queue.withLock { queue in
-            guard !queue.waiting.isEmpty else {
-                queue.flushing = false
-                return nil
-            }
-            let batch = Array(queue.waiting.prefix(maxBatch))
-            queue.waiting.removeFirst(batch.count)
-            return batch
-        }
+        flushing = false
     }
 }

@@ -39,14 +39,6 @@ public protocol LedgerStore: AnyObject, Sendable {
 
     /// Closes every connection. The store cannot be used afterwards.
     func close() async throws
-
-    /// Where this store runs the code of its write transactions, for a caller that writes one after
-    /// another (`GroupCommit`) to run there too; nil when they run anywhere.
-    var writeExecutor: (any TaskExecutor)? { get }
-}
-
-extension LedgerStore {
-    public var writeExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The statements of one scope (`transaction`, `autocommit` or `read`) of a `LedgerStore`. Every ledger

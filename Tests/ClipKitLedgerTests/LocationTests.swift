@@ -148,20 +148,4 @@ import Testing
             #expect(try await ledger.store.jobs(limit: 100).count == 20)
         }
     }
-
-    @Test("a SQLite transaction runs on the writer's one thread, and its caller goes on elsewhere")
-    func writerThread() async throws {
-        try await TestLedger.with(.sqlite) { ledger in
-            var writers: Set<pthread_t> = []
-            for index in 0..<20 {
-                let writer = try await ledger.store.transaction { tx in
-                    _ = try await tx.enqueue(NewJob(kind: "thread", payload: .object([:]), uniqueKey: "thread-\(index)"))
-                    return pthread_self()
-                }
-                writers.insert(writer)
-                #expect(pthread_self() != writer, "the code after a transaction ran on the writer's thread")
-            }
-            #expect(writers.count == 1)
-        }
-    }
 }

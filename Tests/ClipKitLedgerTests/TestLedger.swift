@@ -1,6 +1,7 @@
 import ClipKitPostgresHarness
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import ClipKitLedger
@@ -14,6 +15,9 @@ struct TestLedger {
     let realTime: Bool
     let store: any LedgerStore
     private let folder: String?
+    /// The stores `openAnother()` opened, closed with this one: a test that throws half way must not leave
+    /// one to be dropped open.
+    private let others = OtherStores()
 
     /// `realTime`: the stores read the system clock (for a `JobWorker`, which sleeps for real);
     /// otherwise `clock` is the only time they see.
@@ -42,7 +46,9 @@ struct TestLedger {
     func openAnother(connections: Int = 4, migrate: Bool = true) async throws -> any LedgerStore {
         var options = Self.options(clock, connections, realTime)
         options.migrate = migrate
-        return try await Ledger.open(location, options: options)
+        let store = try await Ledger.open(location, options: options)
+        others.add(store)
+        return store
     }
 
     /// Runs `body` with a fresh ledger, closing it and removing its files afterwards.
@@ -60,6 +66,7 @@ struct TestLedger {
     }
 
     func close() async {
+        for other in others.all { try? await other.close() }
         try? await store.close()
         if let folder { try? FileManager.default.removeItem(atPath: folder) }
     }
@@ -68,6 +75,12 @@ struct TestLedger {
     func execute(_ sql: String) async throws {
         try await store.transaction { try await $0.execute(sql) }
     }
+}
+
+final class OtherStores: Sendable {
+    private let stores = Mutex<[any LedgerStore]>([])
+    func add(_ store: any LedgerStore) { stores.withLock { $0.append(store) } }
+    var all: [any LedgerStore] { stores.withLock { $0 } }
 }
 
 extension LedgerBackend: CustomTestStringConvertible {
