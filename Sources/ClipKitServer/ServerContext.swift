@@ -1,3 +1,4 @@
+import ClipKitCore
 import ClipKitLedger
 import Foundation
 import Hummingbird
@@ -57,7 +58,17 @@ func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -
     encoder.dateEncodingStrategy = .iso8601
     let text = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
         ?? #"{"error":{"code":"internal","message":"the answer could not be encoded"}}"#
-    return Response(
+    return jsonResponse(text: text, status: status)
+}
+
+/// The same for an answer built as a `JSONValue` (the same text, without the encoder: for the webhook
+/// route, whose bursts answer hundreds at once).
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    jsonResponse(text: value.jsonText, status: status)
+}
+
+private func jsonResponse(text: String, status: HTTPResponse.Status) -> Response {
+    Response(
         status: status, headers: [.contentType: "application/json; charset=utf-8"],
         body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
 }

@@ -5,18 +5,12 @@ import ClipKitService
 import Foundation
 import Hummingbird
 
-struct WebhookAnswer: Encodable {
-    var delivery: String
-    /// True when this webhook id was recorded before: acknowledged, nothing done again.
-    var duplicate: Bool
-    /// Whether the ledger knows the task the delivery names.
-    var taskKnown: Bool
-}
-
 extension Routes {
     /// `POST /v1/webhooks/wavespeed`: checks the signature over the raw body (and the timestamp within
-    /// 300 s), records the delivery once per `webhook-id` and enqueues one `task.webhook` job for it, in one
-    /// transaction (shared with the deliveries arriving meanwhile); the work happens in the job (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger does not know is recorded too.
+    /// 300 s), records the delivery once per `webhook-id` and enqueues it, in one transaction shared with the
+    /// deliveries arriving meanwhile (one `task.webhook` job for them all); the work happens in the job
+    /// (`TaskService`: it polls the task rather than trust the body). A delivery for a task the ledger
+    /// does not know is recorded too.
     @Sendable func waveSpeedWebhook(_ request: Request, _ context: ServerContext) async throws -> Response {
         guard let verifier = webhookVerifier else {
             throw APIError(.serviceUnavailable, "notConfigured", "the server has no WAVESPEED_WEBHOOK_SECRET; it cannot check webhooks")
@@ -24,7 +18,7 @@ extension Routes {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let body = Data(buffer: buffer)
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        for name in Self.signatureHeaders { headers[name.canonicalName] = request.headers[name] }
         do {
             try verifier.verify(body: body, headers: headers)
         } catch let rejection as WebhookVerifier.Rejection {
@@ -37,13 +31,18 @@ extension Routes {
             ArrivedWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID,
                            body: String(decoding: body, as: UTF8.self)))
         metrics.webhook(recorded.isNew ? .accepted : .duplicate)
-        return jsonResponse(WebhookAnswer(delivery: recorded.delivery.id, duplicate: !recorded.isNew,
-                                          taskKnown: recorded.delivery.taskID != nil))
+        // `duplicate`: this webhook id was recorded before (acknowledged, nothing done again); `taskKnown`:
+        // the ledger knows the task the delivery names.
+        return jsonResponse(.object(["delivery": .string(recorded.delivery.id), "duplicate": .bool(!recorded.isNew),
+                                     "taskKnown": .bool(recorded.delivery.taskID != nil)]))
     }
 
-    /// Records deliveries (once per webhook id) with their `task.webhook` jobs, many to a transaction and
-    /// a few statements: a burst of deliveries costs a few commits, and each is answered once its own is
-    /// committed.
+    /// The headers `WebhookVerifier` reads (only these are copied out of a delivery's).
+    static let signatureHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"].map { HTTPFields.Element.Name($0)! }
+
+    /// Records deliveries (once per webhook id) and one `task.webhook` job for the new ones, many to a
+    /// transaction and a few statements: a burst of deliveries costs a few commits, and each is answered
+    /// once its own is committed.
     static func webhookIntake(store: any LedgerStore, tasks: TaskService?) -> GroupCommit<ArrivedWebhook, RecordedWebhook> {
         let maxAttempts = tasks?.configuration.maxAttempts ?? TaskService.Configuration().maxAttempts
         return GroupCommit(store: store) { arrivals, tx in

@@ -3,64 +3,100 @@ import ClipKitLedger
 import Foundation
 
 // A provider's completion webhook (WaveSpeed's) as a job. The webhook route verifies the signature,
-// records the delivery (`recordWebhook`, deduplicated by its webhook id) and, when it is new, calls
-// `enqueueWebhook` in the same transaction, then answers 2xx. The job treats the delivery as a prompt to
-// look now: it polls the task at once rather than trusting the body, so a forged body that slipped
-// through could change nothing, and a delivery racing the regular poll makes no second download (the
-// download's unique key).
+// records the delivery (`recordWebhooks`, deduplicated by its webhook id) and, when it is new, enqueues it
+// in the same transaction, then answers 2xx. A burst's batch of deliveries is one job: a job per delivery
+// was 40% of the batch's serialized time and a claim and a run each afterwards. The job treats each
+// delivery as a prompt to look now: it polls the task at once rather than trusting the body, so a forged
+// body that slipped through could change nothing, and a delivery racing the regular poll makes no second
+// download (the download's unique key).
 extension TaskService {
     struct WebhookPayload: Codable, Sendable {
-        var delivery: String
-        var provider: String
-        var providerTaskID: String?
+        struct Delivery: Codable, Sendable {
+            var delivery: String
+            var provider: String
+            var providerTaskID: String?
 
-        /// What `JSONValue(encoding:)` makes of it, built directly: a burst's batch enqueues hundreds, and
-        /// encoding to bytes and back was a tenth of the intake's time.
-        var json: JSONValue {
-            var object: [String: JSONValue] = ["delivery": .string(delivery), "provider": .string(provider)]
-            if let providerTaskID { object["providerTaskID"] = .string(providerTaskID) }
-            return .object(object)
+            var json: JSONValue {
+                var object: [String: JSONValue] = ["delivery": .string(delivery), "provider": .string(provider)]
+                if let providerTaskID { object["providerTaskID"] = .string(providerTaskID) }
+                return .object(object)
+            }
+        }
+
+        var deliveries: [Delivery]
+
+        init(_ deliveries: [WebhookDelivery]) {
+            self.deliveries = deliveries.map { Delivery(delivery: $0.id, provider: $0.provider, providerTaskID: $0.providerTaskID) }
+        }
+
+        /// What `JSONValue(encoding:)` makes of it, built directly: encoding to bytes and back was a tenth
+        /// of the intake's time.
+        var json: JSONValue { .object(["deliveries": .array(deliveries.map(\.json))]) }
+
+        private enum Key: String, CodingKey { case deliveries }
+
+        /// Also a job enqueued before batches, whose payload is one delivery's fields.
+        init(from decoder: any Decoder) throws {
+            let object = try decoder.container(keyedBy: Key.self)
+            deliveries = try object.decodeIfPresent([Delivery].self, forKey: .deliveries) ?? [Delivery(from: decoder)]
         }
     }
 
-    /// Enqueues the processing of a recorded delivery, once per delivery (`task.webhook:DELIVERY`).
-    /// Call it in the transaction that recorded the delivery, only when `recordWebhook` said it is new.
+    /// Enqueues the processing of a recorded delivery (`task.webhook:DELIVERY`). Call it in the transaction
+    /// that recorded the delivery, only when `recordWebhook` said it is new.
     @discardableResult
     public func enqueueWebhook(_ delivery: WebhookDelivery, in tx: LedgerTransaction) async throws -> Enqueued {
-        try await Self.enqueueWebhooks([delivery], maxAttempts: configuration.maxAttempts, in: tx)[0]
+        try await Self.enqueueWebhooks([delivery], maxAttempts: configuration.maxAttempts, in: tx)!
     }
 
-    /// The same for many deliveries in one statement, for a front end that records deliveries without a
-    /// service of its own (the jobs wait for a node that runs the service's handlers) or a burst's batch.
+    /// The same for many deliveries as one job (nil for none), for a burst's batch or a front end that
+    /// records deliveries without a service of its own (the job waits for a node that runs the handlers).
+    /// Its key is the first delivery's id, which no other batch holds: our ids, not the provider's webhook
+    /// ids, because ours grow with time and a burst's keys go to the end of the key index.
     @discardableResult
     public static func enqueueWebhooks(_ deliveries: [WebhookDelivery], maxAttempts: Int = Configuration().maxAttempts,
-                                       in tx: LedgerTransaction) async throws -> [Enqueued] {
-        try await tx.enqueue(deliveries.map { delivery in
-            NewJob(
-                kind: Kind.webhook,
-                payload: WebhookPayload(delivery: delivery.id, provider: delivery.provider, providerTaskID: delivery.providerTaskID).json,
-                // The delivery's id, not the provider's webhook id: ours grow with time, so a burst's keys go
-                // to the end of the key index instead of to a page each (the delivery is once per webhook id).
-                uniqueKey: "\(Kind.webhook):\(delivery.id)", maxAttempts: maxAttempts)
-        })
+                                       in tx: LedgerTransaction) async throws -> Enqueued? {
+        guard let first = deliveries.first else { return nil }
+        return try await tx.enqueue(NewJob(kind: Kind.webhook, payload: WebhookPayload(deliveries).json,
+                                           uniqueKey: "\(Kind.webhook):\(first.id)", maxAttempts: maxAttempts))
     }
 
-    /// Polls the delivery's task now (a poll job of its own) and marks the delivery processed. A delivery
-    /// for a task the ledger does not know stays recorded and unmatched (`unmatchedWebhookDeliveries`).
+    /// How many of a job's deliveries share a transaction: a burst's whole batch in one would hold the
+    /// ledger's write lock, and the next burst's intake with it, for tens of milliseconds.
+    public static let webhooksPerTransaction = 25
+
+    /// For each delivery, polls its task now (a poll job of its own) and marks the delivery processed. A
+    /// delivery for a task the ledger does not know stays recorded and unmatched
+    /// (`unmatchedWebhookDeliveries`). A retry repeats every delivery, which each step allows.
     func webhookStep(_ context: JobContext) async throws {
-        let payload = try context.job.payload(as: WebhookPayload.self)
-        try await ledger.transaction { tx in
-            guard let providerTaskID = payload.providerTaskID,
-                  let task = try await tx.task(provider: payload.provider, providerTaskID: providerTaskID),
+        let deliveries = try context.job.payload(as: WebhookPayload.self).deliveries
+        for start in stride(from: 0, to: max(deliveries.count, 1), by: Self.webhooksPerTransaction) {
+            let chunk = deliveries[start..<min(start + Self.webhooksPerTransaction, deliveries.count)]
+            try await ledger.transaction { tx in
+                try await processWebhooks(chunk, in: tx)
+                if chunk.endIndex == deliveries.endIndex { try await context.complete(in: tx) }
+            }
+        }
+    }
+
+    private func processWebhooks(_ deliveries: ArraySlice<WebhookPayload.Delivery>, in tx: LedgerTransaction) async throws {
+        // The tasks looked up together: most of a burst's deliveries may name tasks the ledger does not know.
+        var known: [String: [String: ProviderTaskRecord]] = [:]
+        for provider in Set(deliveries.map(\.provider)) {
+            for task in try await tx.tasks(provider: provider, providerTaskIDs: deliveries.filter { $0.provider == provider }.compactMap(\.providerTaskID)) {
+                if let providerTaskID = task.providerTaskID { known[provider, default: [:]][providerTaskID] = task }
+            }
+        }
+        for delivery in deliveries {
+            guard let providerTaskID = delivery.providerTaskID, let task = known[delivery.provider]?[providerTaskID],
                   let submit = try await tx.job(uniqueKey: "\(Kind.submit):\(task.id)")
-            else { return try await context.complete(in: tx) }
+            else { continue }
             let request = try submit.payload(as: StepPayload.self).request
             if task.clipID == nil, task.outputURL == nil {
                 _ = try await tx.enqueue(try step(Kind.poll, task: task.id, request: request,
-                                              key: "\(Kind.poll):\(task.id):webhook:\(payload.delivery)"))
+                                              key: "\(Kind.poll):\(task.id):webhook:\(delivery.delivery)"))
             }
-            try await tx.markWebhookProcessed(payload.delivery)
-            try await context.complete(in: tx)
+            try await tx.markWebhookProcessed(delivery.delivery)
         }
     }
 }

@@ -56,7 +56,7 @@ struct WebhookTests {
             #expect(try await server.store.read { try await $0.unmatchedWebhookDeliveries() }.map(\.id) == [delivery])
             let jobs = try await server.store.jobs(kind: TaskService.Kind.webhook)
             #expect(jobs.count == 1)
-            #expect(jobs.first?.payload["delivery"]?.stringValue == delivery)
+            #expect(jobs.first?.payload["deliveries"]?.arrayValue?.map { $0["delivery"]?.stringValue } == [delivery])
             // The jobs route shows it, waiting for a handler.
             let listed = try await server.send(.GET, "/v1/jobs?state=queued")
             #expect((listed.json["jobs"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == [TaskService.Kind.webhook])

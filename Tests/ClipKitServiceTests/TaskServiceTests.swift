@@ -275,6 +275,54 @@ import Testing
         }
     }
 
+    @Test("a burst's deliveries are one job: every delivery of it is processed, across its transactions",
+          arguments: LedgerBackend.allCases)
+    func webhookBatch(_ backend: LedgerBackend) async throws {
+        try await ServiceHarness.with(backend) { h in
+            let service = h.service, ledger = h.ledger
+            let accepted = [try await service.submit(lighthouse("first")), try await service.submit(lighthouse("second"))]
+            try await h.runJobs(only: [TaskService.Kind.submit], until: "submitted") {
+                try await service.tasks().allSatisfy { $0.providerTaskID != nil }
+            }
+            for poll in try await ledger.jobs(kind: TaskService.Kind.poll) { #expect(try await ledger.cancelJob(poll.id)) }
+            var providerTaskIDs: [String] = []
+            for task in accepted { providerTaskIDs.append(try #require(try await service.task(id: task.id)?.providerTaskID)) }
+            // The known tasks' deliveries first and last, so they fall in different transactions of the job.
+            let count = TaskService.webhooksPerTransaction + 5
+            let named = (0..<count).map { $0 == 0 ? providerTaskIDs[0] : $0 == count - 1 ? providerTaskIDs[1] : "not-ours-\($0)" }
+            try await ledger.transaction { tx in
+                let recorded = try await tx.recordWebhooks(named.enumerated().map { index, taskID in
+                    ArrivedWebhook(provider: "dashscope", webhookID: "msg_\(index)", providerTaskID: taskID, body: #"{"id": "\#(taskID)"}"#)
+                })
+                try await TaskService.enqueueWebhooks(recorded.map(\.delivery), in: tx)
+            }
+            // A job enqueued before batches, its payload one delivery's fields, is still processed.
+            let late = try await ledger.transaction { tx in
+                try await tx.recordWebhook(provider: "dashscope", webhookID: "msg_old", providerTaskID: providerTaskIDs[1], body: "{}").delivery
+            }
+            try await ledger.transaction { tx in
+                _ = try await tx.enqueue(NewJob(kind: TaskService.Kind.webhook, payload: .object([
+                    "delivery": .string(late.id), "provider": .string("dashscope"), "providerTaskID": .string(providerTaskIDs[1])]),
+                    uniqueKey: "\(TaskService.Kind.webhook):\(late.id)"))
+            }
+            #expect(try await ledger.jobs(kind: TaskService.Kind.webhook).count == 2)
+            try await h.runAllJobs()
+            #expect(try await ledger.jobs(kind: TaskService.Kind.webhook).map(\.state) == [.succeeded, .succeeded])
+            for task in accepted { #expect(try await service.task(id: task.id)?.state == "succeeded") }
+            #expect(try await ledger.jobs(kind: TaskService.Kind.download).count == 2)
+            let processed = try await ledger.read { tx in
+                var processed: [String] = []
+                for taskID in providerTaskIDs {
+                    processed += try await tx.webhookDeliveries(provider: "dashscope", providerTaskID: taskID).filter { $0.processedAt != nil }.map(\.webhookID)
+                }
+                return processed.sorted()
+            }
+            #expect(processed == ["msg_0", "msg_\(count - 1)", "msg_old"].sorted())
+            #expect(try await ledger.read { try await $0.unmatchedWebhookDeliveries() }.count == count - 2)
+            #expect(await h.created() == 2)
+        }
+    }
+
     @Test("i2v from a data URI: the image is kept once under inputs/, the ledger holds only its length, the clip starts from it")
     func dataURIImage() async throws {
         try await ServiceHarness.with(.sqlite) { h in

@@ -185,6 +185,19 @@ extension LedgerTransaction {
         ).first
     }
 
+    /// The tasks of `providerTaskIDs` that the ledger knows, in no particular order (one statement for
+    /// many, as for a burst of webhook deliveries).
+    public func tasks(provider: String, providerTaskIDs: [String]) async throws -> [ProviderTaskRecord] {
+        let named = Array(Set(providerTaskIDs)).sorted()
+        guard !named.isEmpty else { return [] }
+        return try await withHistory(
+            query(
+                """
+                SELECT \(Self.taskColumns) FROM provider_tasks
+                WHERE provider = $1 AND provider_task_id IN (\(SQLDialect.placeholders(from: 2, count: named.count)))
+                """, [.text(provider)] + named.map(SQLValue.text)))
+    }
+
     /// Tasks newest first, optionally in one neutral state, created since a time, of one chain.
     public func tasks(state: String? = nil, since: Date? = nil, chain: String? = nil, limit: Int = 100) async throws
         -> [ProviderTaskRecord]
