@@ -28,13 +28,17 @@ public enum JSONValue: Sendable, Hashable, Codable {
         } else if let value = try? c.decode(Decimal.self) {
             self = .number(value)
         } else if let value = try? c.decode(Double.self), value.isFinite {
-            // Beyond Decimal's exponent range (5e-324, 1e300): as near as Decimal can hold it, never NaN
-            // (which no JSON can hold).
-            let near = Decimal(value)
-            self = .number(!near.isNaN ? near : value.magnitude < 1 ? 0 : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude)
+            self = .number(Self.nearestDecimal(value))
         } else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
         }
+    }
+
+    /// A number beyond Decimal's exponent range (5e-324, 1e300) as near as Decimal can hold it, never NaN
+    /// (which no JSON can hold).
+    static func nearestDecimal(_ value: Double) -> Decimal {
+        let near = Decimal(value)
+        return !near.isNaN ? near : value.magnitude < 1 ? 0 : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -106,7 +110,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 extension JSONValue {
     /// `value` as its JSON (what `JSONEncoder` writes for it), e.g. to keep a `MediaInfo` in the ledger.
     public init<T: Encodable>(encoding value: T) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        self = try JSONValue(parsing: JSONEncoder().encode(value))
     }
 
     /// The value this JSON encodes (the way back from `init(encoding:)`).

@@ -56,7 +56,7 @@ struct HTTPReply: Sendable {
     var body: Data
 
     /// The body as JSON, or nil when it is not JSON.
-    var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: body) }
+    var json: JSONValue? { try? JSONValue(parsing: body) }
 
     var retryAfter: Duration? { RetryPolicy.parseRetryAfter(headers.first(name: "retry-after")) }
 

@@ -22,7 +22,7 @@ struct Handlers: Sendable {
         registerWaveSpeed(on: router)
         registerModelVerse(on: router)
         registerFiles(on: router)
-        router.get("/sandbox/stats") { _, _ in Self.json(.ok, try Self.encodable(await self.state.stats())) }
+        router.get("/sandbox/stats") { _, _ in Self.json(.ok, try JSONValue(encoding: await self.state.stats())) }
         router.get("/") { _, _ in
             let models = ModelProfile.known.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "  \($0.key.rawValue): \($0.value.joined(separator: ", "))" }.joined(separator: "\n")
@@ -108,16 +108,12 @@ struct Handlers: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func encodable<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
-    }
-
     /// The request body as JSON.
     /// - Throws: `Refusal` 400 when it is not JSON.
     static func body(_ request: Request) async throws -> JSONValue {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 << 20)
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)), json.objectValue != nil else {
+        guard let json = try? JSONValue(parsing: buffer.readableBytesView), json.objectValue != nil else {
             throw Refusal(status: .badRequest, code: "InvalidParameter", message: "The request body is not a JSON object.")
         }
         return json

@@ -26,7 +26,7 @@ extension Routes {
             throw APIError(.unauthorized, rejection.code.rawValue, rejection.description)
         }
         let webhookID = headers["webhook-id"] ?? ""
-        let providerTaskID = (try? JSONDecoder().decode(DeliveredPrediction.self, from: body))?.taskID
+        let providerTaskID = Self.deliveredTaskID(body)
         let recorded = try await webhookIntake.perform(
             ArrivedWebhook(provider: "wavespeed", webhookID: webhookID, providerTaskID: providerTaskID,
                            body: String(decoding: body, as: UTF8.self)))
@@ -53,16 +53,13 @@ extension Routes {
     }
 }
 
-/// The task a WaveSpeed delivery names: the prediction's "id", or "data.id" when the delivery wraps the
-/// prediction in "data". Only that field is read (the whole body is kept as it came).
-struct DeliveredPrediction: Decodable {
-    var taskID: String?
-
-    private enum Key: String, CodingKey { case id, data }
-
-    init(from decoder: any Decoder) throws {
-        let object = try decoder.container(keyedBy: Key.self)
-        let wrapped = try? object.nestedContainer(keyedBy: Key.self, forKey: .data)
-        taskID = (try? wrapped?.decodeIfPresent(String.self, forKey: .id)) ?? (try? object.decodeIfPresent(String.self, forKey: .id))
+extension Routes {
+    /// The task a WaveSpeed delivery names: the prediction's "id", or "data.id" when the delivery wraps the
+    /// prediction in "data"; nil when the body is not JSON or names none (the whole body is kept as it came).
+    static func deliveredTaskID(_ body: Data) -> String? {
+        guard let prediction = try? JSONValue(parsing: body) else { return nil }
+        if case .string(let id)? = prediction["data"]?["id"] { return id }
+        if case .string(let id)? = prediction["id"] { return id }
+        return nil
     }
 }

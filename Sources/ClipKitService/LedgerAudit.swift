@@ -48,7 +48,7 @@ public struct LedgerAudit: Sendable {
     static func item(_ task: ProviderTaskRecord, clipPath: String, voiceSeconds: Double?) throws -> RecordItem {
         var record = task.taskRecord(outputFile: (clipPath as NSString).lastPathComponent)
         record.inputAudioDuration = voiceSeconds
-        let json = try JSONDecoder().decode(JSONValue.self, from: TaskRecord.makeEncoder().encode(record))
+        let json = try JSONValue(parsing: TaskRecord.makeEncoder().encode(record))
         return RecordReader.parse(json, at: RecordLocation(file: TaskRecord.path(forClip: clipPath), line: 1))
     }
 }

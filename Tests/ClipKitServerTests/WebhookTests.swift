@@ -11,6 +11,15 @@ struct WebhookTests {
         Data(#"{"id":"\#(task)","model":"wan-2.2/t2v-480p","outputs":["https://cdn.example/out.mp4"],"status":"completed"}"#.utf8)
     }
 
+    @Test("the task a delivery names: data.id when the prediction is wrapped, else id; none for a body that is not JSON")
+    func deliveredTaskID() {
+        let cases: [(String, String?)] = [
+            (#"{"id":"a"}"#, "a"), (#"{"data":{"id":"b","status":"completed"},"id":"a"}"#, "b"), (#"{"data":{"id":5},"id":"a"}"#, "a"),
+            (#"{"data":"b","id":"a"}"#, "a"), (#"{"id":7}"#, nil), ("[]", nil), ("<Error>expired</Error>", nil), ("", nil),
+        ]
+        for (body, task) in cases { #expect(Routes.deliveredTaskID(Data(body.utf8)) == task, "\(body)") }
+    }
+
     @Test("forged, stale and future deliveries are 401; a valid one is recorded once and makes one job; a replay is acknowledged",
           arguments: LedgerBackend.allCases)
     func signedDeliveries(_ backend: LedgerBackend) async throws {

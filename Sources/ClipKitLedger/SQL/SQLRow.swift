@@ -79,7 +79,12 @@ struct SQLRow: Sendable {
     func json(_ column: String) throws -> JSONValue { try required(column, optionalJSON) }
 
     func optionalJSON(_ column: String) throws -> JSONValue? {
-        try optionalDecoded(JSONValue.self, column)
+        guard let text = try optionalString(column) else { return nil }
+        do {
+            return try JSONValue(parsing: text.utf8)
+        } catch {
+            throw corrupt(column, "JSON (\(error))")
+        }
     }
 
     func optionalDecoded<T: Decodable>(_ type: T.Type, _ column: String) throws -> T? {
