@@ -62,4 +62,6 @@ print(f"webhooks, bursts of 200 signed deliveries at once, {hooks['requests']} i
       "  (goal: p99 <= 20 ms)")
 print(f"the floor, the same bursts of GET /healthz (no database, no signature): p50 {floor['p50_ms']:.1f} ms  "
       f"p99 {floor['p99_ms']:.1f} ms  max {floor['max_ms']:.1f} ms (webhook p99 {hooks['p99_ms'] / floor['p99_ms']:.2f}x the floor)")
+print(f"the generator's own CPU per burst (mostly the kernel's loopback TCP): {hooks['generator_cpu_ms_per_burst']:.1f} ms "
+      f"with webhooks, {floor['generator_cpu_ms_per_burst']:.1f} ms with the floor")
 PY

@@ -1,14 +1,16 @@
 // bench/service.sh's burst generator: N keep-alive connections opened first, then one request written on
 // each at the same moment, and each request timed from its own write to the last byte of its answer. One
 // thread over non-blocking sockets and poll(2), requests serialized and signed before the clock starts: its
-// own share of a latency is microseconds (Python's 200 threads add 70–110 ms of their own at p99).
+// own share of a latency is microseconds (Python's 200 threads add 70–110 ms of their own at p99). Its CPU
+// while bursts are timed is reported (generator_cpu_ms_per_burst): on loopback the kernel's TCP work for
+// the 200 writes and reads is most of it, a share of the cores the server does not get.
 //   ClipKitBurstBench webhooks BASE SECRET [--deliveries 200] [--rounds 5]
 //       signed WaveSpeed deliveries (webhook-signature v3: hex HMAC-SHA256 of "id.timestamp.body", keyed with
 //       the secret minus whsec_), a new task and webhook id each, to POST /v1/webhooks/wavespeed
 //   ClipKitBurstBench floor BASE [--deliveries 200] [--rounds 5]
 //       the same bursts of GET /healthz (no database, no signature): the server's and this generator's floor
 // Prints one JSON object: requests, per_second (requests over the bursts' wall time), p50_ms, p99_ms,
-// max_ms, statuses. Every round reuses the connections; all rounds' latencies are pooled.
+// max_ms, statuses, generator_cpu_ms_per_burst. Every round reuses the connections; all rounds' latencies are pooled.
 import Crypto
 import Foundation
 #if canImport(Glibc)
@@ -98,16 +100,23 @@ func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
 
+/// This thread's CPU time: the generator's own share of the machine while a burst is timed.
+func threadCPU() -> Duration {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
+}
+
 let connections = (0..<deliveries).map { _ in connectLoopback() }
 let clock = ContinuousClock()
-var latencies: [Double] = [], statuses: [Int: Int] = [:], burstTime = Duration.zero
+var latencies: [Double] = [], statuses: [Int: Int] = [:], burstTime = Duration.zero, generatorCPU = Duration.zero
 var chunk = [UInt8](repeating: 0, count: 65536)
 for _ in 0..<rounds {
     let requests = (0..<deliveries).map { _ in request() }
     var started = [ContinuousClock.Instant](repeating: clock.now, count: deliveries)
     var received = [[UInt8]](repeating: [], count: deliveries)
     var pending = Set(0..<deliveries)
-    let burstStart = clock.now
+    let burstStart = clock.now, cpuStart = threadCPU()
     for (index, bytes) in requests.enumerated() {
         started[index] = clock.now
         let written = bytes.withUnsafeBytes { write(connections[index], $0.baseAddress, $0.count) }
@@ -128,6 +137,7 @@ for _ in 0..<rounds {
         }
     }
     burstTime += clock.now - burstStart
+    generatorCPU += threadCPU() - cpuStart
 }
 connections.forEach { close($0) }
 
@@ -137,5 +147,6 @@ let summary: [String: Any] = [
     "requests": sorted.count, "per_second": Double(sorted.count) / (milliseconds(burstTime) / 1000),
     "p50_ms": percentile(0.50, of: sorted), "p99_ms": percentile(0.99, of: sorted), "max_ms": sorted.last ?? 0,
     "statuses": Dictionary(uniqueKeysWithValues: statuses.map { (String($0.key), $0.value) }),
+    "generator_cpu_ms_per_burst": milliseconds(generatorCPU) / Double(rounds),
 ]
 print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
