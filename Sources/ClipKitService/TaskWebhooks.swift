@@ -4,11 +4,11 @@ import Foundation
 
 // A provider's completion webhook (WaveSpeed's) as a job. The webhook route verifies the signature,
 // records the delivery (`recordWebhooks`, deduplicated by its webhook id) and, when it is new, enqueues it
-// in the same transaction, then answers 2xx. A burst's batch of deliveries is one job: a job per delivery
-// was 40% of the batch's serialized time and a claim and a run each afterwards. The job treats each
-// delivery as a prompt to look now: it polls the task at once rather than trusting the body, so a forged
-// body that slipped through could change nothing, and a delivery racing the regular poll makes no second
-// download (the download's unique key).
+// in the same transaction, then answers 2xx. The deliveries recorded together are one job: a job each
+// took 40% of a burst's batch, while the whole burst waited for its commit, and then a claim and a run
+// each while the next burst arrived. The job treats each delivery as a prompt to look now: it polls the
+// task at once rather than trusting the body, so a forged body that slipped through could change nothing,
+// and a delivery racing the regular poll makes no second download (the download's unique key).
 extension TaskService {
     struct WebhookPayload: Codable, Sendable {
         struct Delivery: Codable, Sendable {
@@ -83,7 +83,8 @@ extension TaskService {
         // The tasks looked up together: most of a burst's deliveries may name tasks the ledger does not know.
         var known: [String: [String: ProviderTaskRecord]] = [:]
         for provider in Set(deliveries.map(\.provider)) {
-            for task in try await tx.tasks(provider: provider, providerTaskIDs: deliveries.filter { $0.provider == provider }.compactMap(\.providerTaskID)) {
+            let named = deliveries.filter { $0.provider == provider }.compactMap(\.providerTaskID)
+            for task in try await tx.tasks(provider: provider, providerTaskIDs: named) {
                 if let providerTaskID = task.providerTaskID { known[provider, default: [:]][providerTaskID] = task }
             }
         }
