@@ -2,7 +2,8 @@ import Foundation
 
 extension JSONValue {
     /// The JSON text `bytes` (UTF-8, RFC 8259) as a value: what `JSONDecoder` makes of it as a `JSONValue`
-    /// (a test holds the two equal), parsed directly. Every job claim reads its payload this way, and
+    /// (a test holds the two equal; only JSONDecoder's guess of UTF-16 or UTF-32 from NUL bytes is left
+    /// out), parsed directly. Every job claim reads its payload this way, and
     /// through the decoder (a thrown miss per kind tried, per value) a webhook burst's job spent more on
     /// its payload than on its statements.
     /// - Throws: `JSONValue.ParseError` saying what is wrong at which byte.
@@ -235,8 +236,9 @@ private struct JSONParser {
         return text
     }
 
-    /// RFC 8259's number grammar exactly; the text to `Decimal`, or beyond its range (1e300, 5e-324) as
-    /// near as it can hold it, as `JSONValue`'s decoding does.
+    /// RFC 8259's number grammar exactly; the text to `Decimal`, or beyond its range (1e300, 5e-300) as
+    /// near as it can hold it, as `JSONValue`'s decoding does; beyond a Double's range, an error, as
+    /// JSONDecoder's.
     private mutating func number() throws -> Decimal {
         let start = index
         func digits() -> Int {
@@ -257,6 +259,7 @@ private struct JSONParser {
             index += 1
             guard digits() > 0 else { throw failure("a number's fraction without digits") }
         }
+        let mantissaEnd = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -266,13 +269,13 @@ private struct JSONParser {
             throw failure("a number with a leading zero")
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if let decimal = Decimal(string: text, locale: nil), !decimal.isNaN { return decimal }
-        guard let double = Double(text), double.isFinite else { return double(text) }
+        // A nonzero number that comes out as zero has underflowed, as one that comes out infinite overflowed.
+        let significant = bytes[start..<mantissaEnd].contains { (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }
+        if let decimal = Decimal(string: text, locale: nil), !decimal.isNaN, !(decimal.isZero && significant) { return decimal }
+        guard let double = Double(text), double.isFinite, !(double == 0 && significant) else {
+            index = start
+            throw failure("a number beyond what a Double holds")
+        }
         return JSONValue.nearestDecimal(double)
-    }
-
-    private func double(_ text: String) -> Decimal {
-        // Too large even for a Double: the largest Decimal of its sign.
-        text.hasPrefix("-") ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude
     }
 }

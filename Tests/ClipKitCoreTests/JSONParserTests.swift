@@ -10,7 +10,7 @@ struct JSONParserTests {
 
     static let documents: [String] = [
         "null", "true", "false", "0", "-0", "7", "-12", "10.230", "0.000001", "1e5", "1E+2", "2.5e-3", "-1.5E10",
-        "123456789012345678901234567890", "3.14159265358979323846264338327950288", "1e300", "5e-300",
+        "123456789012345678901234567890", "3.14159265358979323846264338327950288", "1e300", "5e-300", "-1e300",
         #""""#, #""plain""#, #""é 😀 \u00e9 \ud83d\ude00 \u2028 \/ \" \\ \b\f\n\r\t \u0000""#,
         "[]", "{}", " \t\n\r[ 1 , 2 ,\n3 ] ",
         // JSONDecoder's leniencies: a comma before the closing bracket, a byte order mark.
@@ -21,7 +21,8 @@ struct JSONParserTests {
 
     static let notJSON: [[UInt8]] = [
         "", " ", "{", "}", "[,]", "[1,,]", "{,}", "[1 2]", #"{"a" 1}"#, "{1:2}", #"{"a":}"#, "01", "-01", "1.", ".5", "-", "+1",
-        "1e", "1e+", "0x10", "tru", "nul", "True", "NaN", "Infinity", #""\x""#, #""\u12""#, #""\ud800""#, #""\udc00""#,
+        "1e", "1e+", "1e400", "-1e400", "5e-400", "0x10", "tru", "nul", "True", "NaN", "Infinity",
+        #""\x""#, #""\u12""#, #""\ud800""#, #""\udc00""#,
         #""\ud800\u0041""#, "\"tab\there\"", "\"open", "[1] x", "1 2", "'single'", "[" + String(repeating: "[", count: 600),
         String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
     ].map { Array($0.utf8) } + [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0xEF, 0xBB, 0xBF]]
@@ -49,6 +50,29 @@ struct JSONParserTests {
             #expect(try JSONValue(parsing: value.jsonText.utf8) == value)
             let pretty = try encoder.encode(value)
             #expect(try JSONValue(parsing: pretty) == Self.decoded(Array(pretty)))
+        }
+    }
+
+    @Test("mutated documents (bytes flipped, cut, doubled): the same answer as JSONDecoder, value or refusal")
+    func mutations() throws {
+        var random = SeededRandom(seed: 7)
+        let seeds = Self.documents.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        let alphabet = Array(#"{}[]",:\-+.eE0123456789 tfnul"#.utf8) + [0x00, 0x0A, 0x7F, 0xC3, 0xFF]
+        for _ in 0..<3000 {
+            var bytes = seeds.randomElement(using: &random)!
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0...3, using: &random) {
+                case 0: bytes[at] = alphabet.randomElement(using: &random)!
+                case 1: bytes.removeSubrange(at...)
+                case 2: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
+                default: bytes.insert(contentsOf: bytes[at...], at: at)
+                }
+                if bytes.isEmpty { bytes = [alphabet.randomElement(using: &random)!] }
+            }
+            let parsed = try? JSONValue(parsing: bytes)
+            // JSONDecoder reads NUL bytes as a sign of UTF-16 or UTF-32 text; this parser reads UTF-8 only.
+            #expect(parsed == (bytes.contains(0) ? nil : Self.decoded(bytes)), "\(bytes)")
         }
     }
 
