@@ -39,6 +39,14 @@ public protocol LedgerStore: AnyObject, Sendable {
 
     /// Closes every connection. The store cannot be used afterwards.
     func close() async throws
+
+    /// Where the writer connection's statements run, for a caller that writes one transaction after
+    /// another (`GroupCommit`) to run its own code there too; nil when there is no such place.
+    var writeExecutor: (any TaskExecutor)? { get }
+}
+
+extension LedgerStore {
+    public var writeExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The statements of one scope (`transaction`, `autocommit` or `read`) of a `LedgerStore`. Every ledger
