@@ -15,6 +15,10 @@ extension JSONValue {
         self = try bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
     }
 
+    /// How deep arrays and objects may nest in a text that is read (as `JSONDecoder` bounds it): a reader
+    /// that recursed without a bound would exhaust its stack on a hostile file and crash.
+    public static let maximumNesting = 512
+
     /// Why a text is not JSON.
     public struct ParseError: Error, CustomStringConvertible, Equatable {
         /// The byte offset where the text stops being JSON.
@@ -24,13 +28,11 @@ extension JSONValue {
     }
 }
 
-/// A recursive-descent parser over UTF-8 bytes, nesting bounded as `JSONDecoder` bounds it (512), so a
-/// hostile document fails instead of exhausting the stack.
+/// A recursive-descent parser over UTF-8 bytes, its nesting bounded (`JSONValue.maximumNesting`).
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
-    static let maximumDepth = 512
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -73,7 +75,7 @@ private struct JSONParser {
     private mutating func nested(_ parse: (inout JSONParser) throws -> JSONValue) throws -> JSONValue {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maximumDepth else { throw failure("nested more than \(Self.maximumDepth) deep") }
+        guard depth <= JSONValue.maximumNesting else { throw failure("nested more than \(JSONValue.maximumNesting) deep") }
         return try parse(&self)
     }
 

@@ -346,6 +346,19 @@ import Testing
         #expect(items.compactMap(\.problem).map(\.location.line) == [2])
     }
 
+    @Test func aFileNestedTooDeepIsAProblemNotACrash() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let items = readRecords(
+            """
+            {"output":{"task_id":"a","task_status":"SUCCEEDED"},"usage":{"video_duration":5}}
+            \(deep)
+            {"output":{"task_id":"c","task_status":"SUCCEEDED"},"usage":{"video_duration":5}}
+            """, file: "deep.jsonl")
+        #expect(items.compactMap(\.record).map(\.taskID) == ["a", "c"])
+        #expect(items.compactMap(\.problem).map(\.location.line) == [2])
+        #expect(items.compactMap(\.problem).first?.message.contains("nested more than 512 deep") == true)
+    }
+
     @Test func concatenatedPrettyObjects() {
         let items = readRecords(
             """

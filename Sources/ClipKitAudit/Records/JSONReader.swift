@@ -141,6 +141,7 @@ struct JSONReader {
         index += 1
         depth += 1
         defer { depth -= 1 }
+        try checkNesting()
         var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
@@ -179,6 +180,7 @@ struct JSONReader {
         currentMember = nil
         depth += 1
         defer { depth -= 1 }
+        try checkNesting()
         var items: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
@@ -200,6 +202,11 @@ struct JSONReader {
                 throw error("expected ',' or ']' in an array")
             }
         }
+    }
+
+    /// A file nested deeper than `JSONValue.maximumNesting` is a syntax error, not a stack overflow.
+    private func checkNesting() throws {
+        guard depth <= JSONValue.maximumNesting else { throw error("nested more than \(JSONValue.maximumNesting) deep") }
     }
 
     private mutating func parseString() throws -> String {
